@@ -1,0 +1,138 @@
+//! The catalog: the databases and questions the server serves, loaded and proven once at
+//! start-up. Layout under the data directory:
+//!
+//! - `tables.json` — Spider's schema file; it lists the databases to load.
+//! - `databases/<db_id>/<db_id>.sqlite` — one read-only SQLite file per database.
+//! - `questions/*.json` — question files (see [`question::Question`]).
+//!
+//! Anything missing or inconsistent is an error naming the file, and the server does not start.
+
+pub mod error;
+pub mod question;
+pub mod questions;
+pub mod schema;
+pub mod spider_import;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::database::connection::open_read_only;
+pub use error::CatalogError;
+use questions::QuestionBank;
+use schema::Database;
+
+/// The part of a Spider `tables.json` entry the catalog checks against each database file.
+#[derive(Debug, Deserialize)]
+struct SpiderSchema {
+    db_id: String,
+    table_names_original: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct Catalog {
+    databases: BTreeMap<String, Arc<Database>>,
+    questions: QuestionBank,
+}
+
+impl Catalog {
+    /// Loads and checks everything under `data_dir`.
+    pub fn load(data_dir: &Path) -> Result<Catalog, CatalogError> {
+        let databases = load_databases(data_dir)?;
+        let files = questions::read_question_files(&data_dir.join("questions"))?;
+        questions::validate(&files, &databases)?;
+        let questions = QuestionBank::new(files.into_iter().flat_map(|(_, records)| records));
+        Ok(Catalog {
+            databases,
+            questions,
+        })
+    }
+
+    pub fn databases(&self) -> impl Iterator<Item = &Arc<Database>> {
+        self.databases.values()
+    }
+
+    pub fn database(&self, db_id: &str) -> Option<&Arc<Database>> {
+        self.databases.get(db_id)
+    }
+
+    pub fn questions(&self) -> &QuestionBank {
+        &self.questions
+    }
+}
+
+/// The path of a database file in the data directory layout.
+pub fn database_path(data_dir: &Path, db_id: &str) -> PathBuf {
+    data_dir
+        .join("databases")
+        .join(db_id)
+        .join(format!("{db_id}.sqlite"))
+}
+
+/// Opens and introspects every database `tables.json` lists, checking its tables match.
+pub fn load_databases(data_dir: &Path) -> Result<BTreeMap<String, Arc<Database>>, CatalogError> {
+    let manifest = data_dir.join("tables.json");
+    let text = std::fs::read_to_string(&manifest).map_err(|source| CatalogError::Read {
+        path: manifest.clone(),
+        source,
+    })?;
+    let schemas: Vec<SpiderSchema> =
+        serde_json::from_str(&text).map_err(|source| CatalogError::Json {
+            path: manifest.clone(),
+            source,
+        })?;
+    if schemas.is_empty() {
+        return Err(CatalogError::Invalid {
+            path: manifest,
+            message: "lists no databases".into(),
+        });
+    }
+    let mut databases = BTreeMap::new();
+    for spec in schemas {
+        if spec.db_id.is_empty() || spec.db_id.contains(['/', '\\', '.']) {
+            return Err(CatalogError::Invalid {
+                path: manifest.clone(),
+                message: format!("invalid db_id '{}'", spec.db_id),
+            });
+        }
+        let path = database_path(data_dir, &spec.db_id);
+        if !path.is_file() {
+            return Err(CatalogError::Invalid {
+                path,
+                message: format!(
+                    "missing database file for '{}' (listed in tables.json)",
+                    spec.db_id
+                ),
+            });
+        }
+        let conn = open_read_only(&path).map_err(|e| CatalogError::Database {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let db = schema::introspect(&spec.db_id, &path, &conn)?;
+        check_tables(&db, &spec.table_names_original)?;
+        databases.insert(spec.db_id, Arc::new(db));
+    }
+    Ok(databases)
+}
+
+fn check_tables(db: &Database, expected: &[String]) -> Result<(), CatalogError> {
+    let mut have: Vec<String> = db.tables.iter().map(|t| t.name.to_lowercase()).collect();
+    // SQLite's own bookkeeping tables (`sqlite_sequence`) are not the agent's business.
+    let mut want: Vec<String> = expected
+        .iter()
+        .map(|t| t.to_lowercase())
+        .filter(|t| !t.starts_with("sqlite_"))
+        .collect();
+    have.sort();
+    want.sort();
+    if have != want {
+        return Err(CatalogError::Invalid {
+            path: db.path.clone(),
+            message: format!("tables {have:?} differ from those tables.json lists: {want:?}"),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! One question record as stored in `data/questions/*.json`: the contract every question file
+//! follows, whatever produced it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::database::value::Cell;
+
+/// A question an episode is played on. Unknown keys are rejected so a typo in a question file
+/// fails loudly instead of silently dropping a field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub id: String,
+    pub db_id: String,
+    pub question: String,
+    pub gold_sql: String,
+    /// The gold SQL's result, one array of cells per row.
+    pub gold_answer: Vec<Vec<Cell>>,
+    pub answer_type: AnswerType,
+    pub difficulty: Difficulty,
+    pub source: Source,
+    pub split: Split,
+}
+
+impl Question {
+    /// Whether the order of the gold rows matters: only when the gold SQL sorts its result.
+    pub fn is_ordered(&self) -> bool {
+        sql_orders_result(&self.gold_sql)
+    }
+}
+
+/// True when the outermost query has an ORDER BY. A sub-query's ORDER BY (inside parentheses)
+/// does not order the final result, so only depth-0 occurrences count.
+pub fn sql_orders_result(sql: &str) -> bool {
+    let mut depth = 0i32;
+    let upper = sql.to_ascii_uppercase();
+    let bytes = upper.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            b'\'' | b'"' => {
+                let quote = bytes[i];
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += 1;
+                }
+            }
+            b'O' if depth == 0 && upper[i..].starts_with("ORDER") => {
+                let before_ok = i == 0 || !is_word_byte(bytes[i - 1]);
+                let rest = upper[i + 5..].trim_start();
+                if before_ok && rest.starts_with("BY") {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The shape of the gold answer, which decides how an agent's answer is compared with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerType {
+    Integer,
+    Float,
+    String,
+    List,
+    Table,
+}
+
+impl AnswerType {
+    /// The type a result of this shape has: one cell is a scalar typed by its value, one column a
+    /// list, several columns a table.
+    pub fn of_result(columns: usize, rows: &[Vec<Cell>]) -> Self {
+        match (columns, rows) {
+            (1, [row]) => match row.first() {
+                Some(Cell::Integer(_)) => AnswerType::Integer,
+                Some(Cell::Real(_)) => AnswerType::Float,
+                _ => AnswerType::String,
+            },
+            (0 | 1, _) => AnswerType::List,
+            _ => AnswerType::Table,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Difficulty {
+    Easy,
+    Medium,
+    Hard,
+    Extra,
+}
+
+impl Difficulty {
+    pub const ALL: [Difficulty; 4] = [Self::Easy, Self::Medium, Self::Hard, Self::Extra];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Easy => "easy",
+            Self::Medium => "medium",
+            Self::Hard => "hard",
+            Self::Extra => "extra",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Spider,
+    Template,
+    Procedural,
+    LlmGen,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    Train,
+    Eval,
+}
+
+impl Split {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Train => "train",
+            Self::Eval => "eval",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_by_only_counts_at_top_level() {
+        assert!(sql_orders_result("SELECT a FROM t ORDER BY a"));
+        assert!(sql_orders_result(
+            "select a from t order   by a desc limit 1"
+        ));
+        assert!(!sql_orders_result(
+            "SELECT a FROM t WHERE a IN (SELECT b FROM u ORDER BY b LIMIT 3)"
+        ));
+        assert!(!sql_orders_result("SELECT 'ORDER BY' FROM t"));
+        assert!(!sql_orders_result("SELECT border_by FROM t"));
+    }
+
+    #[test]
+    fn answer_type_follows_shape() {
+        assert_eq!(
+            AnswerType::of_result(1, &[vec![Cell::Integer(1)]]),
+            AnswerType::Integer
+        );
+        assert_eq!(
+            AnswerType::of_result(1, &[vec![Cell::Real(1.5)]]),
+            AnswerType::Float
+        );
+        assert_eq!(
+            AnswerType::of_result(1, &[vec![Cell::Text("a".into())]]),
+            AnswerType::String
+        );
+        assert_eq!(AnswerType::of_result(1, &[]), AnswerType::List);
+        assert_eq!(
+            AnswerType::of_result(1, &[vec![Cell::Integer(1)], vec![Cell::Integer(2)]]),
+            AnswerType::List
+        );
+        assert_eq!(
+            AnswerType::of_result(2, &[vec![Cell::Integer(1), Cell::Null]]),
+            AnswerType::Table
+        );
+    }
+}

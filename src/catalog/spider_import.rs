@@ -1,0 +1,117 @@
+//! Converting Spider's dev questions into the project's question files: each gold SQL is run on
+//! the bundled database to record its result, and a deterministic train/eval split is assigned.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::error::CatalogError;
+use super::load_databases;
+use super::question::{AnswerType, Difficulty, Question, Source, Split};
+use super::questions::execute_gold;
+
+/// One in this many distinct gold queries of a (database, difficulty) group goes to eval.
+pub const EVAL_EVERY: usize = 5;
+
+/// A record of Spider's `dev.json` as bundled (the fields kept by the attribution notes).
+#[derive(Debug, Deserialize)]
+struct SpiderRecord {
+    db_id: String,
+    question: String,
+    query: String,
+    difficulty: Difficulty,
+    spider_dev_index: usize,
+}
+
+/// Reads Spider's `dev.json` and builds one question per record whose database is bundled.
+pub fn import_spider_dev(dev_json: &Path, data_dir: &Path) -> Result<Vec<Question>, CatalogError> {
+    let text = std::fs::read_to_string(dev_json).map_err(|source| CatalogError::Read {
+        path: dev_json.to_owned(),
+        source,
+    })?;
+    let records: Vec<SpiderRecord> =
+        serde_json::from_str(&text).map_err(|source| CatalogError::Json {
+            path: dev_json.to_owned(),
+            source,
+        })?;
+    let databases = load_databases(data_dir)?;
+    let mut questions = Vec::with_capacity(records.len());
+    for (index, r) in records.into_iter().enumerate() {
+        let fail = |message: String| CatalogError::Record {
+            path: dev_json.to_owned(),
+            index,
+            id: r.spider_dev_index.to_string(),
+            message,
+        };
+        let db = databases
+            .get(&r.db_id)
+            .ok_or_else(|| fail(format!("database '{}' is not bundled", r.db_id)))?;
+        let (columns, rows) =
+            execute_gold(db, &r.query).map_err(|e| fail(format!("gold SQL does not run: {e}")))?;
+        questions.push(Question {
+            id: format!("spider-dev-{:04}", r.spider_dev_index),
+            db_id: r.db_id,
+            question: r.question.trim().to_owned(),
+            gold_sql: r.query.trim().to_owned(),
+            answer_type: AnswerType::of_result(columns, &rows),
+            gold_answer: rows,
+            difficulty: r.difficulty,
+            source: Source::Spider,
+            split: Split::Train,
+        });
+    }
+    assign_splits(&mut questions);
+    Ok(questions)
+}
+
+/// Stratified, deterministic split: within each (database, difficulty) group, every
+/// [`EVAL_EVERY`]th distinct gold query goes to eval. Paraphrases share a gold query, so they
+/// land in the same split and eval never holds a reworded training question.
+pub fn assign_splits(questions: &mut [Question]) {
+    let mut units: HashMap<(String, Difficulty), Vec<String>> = HashMap::new();
+    for q in questions.iter_mut() {
+        let sql = normalize_sql(&q.gold_sql);
+        let group = units.entry((q.db_id.clone(), q.difficulty)).or_default();
+        let position = match group.iter().position(|s| *s == sql) {
+            Some(p) => p,
+            None => {
+                group.push(sql);
+                group.len() - 1
+            }
+        };
+        q.split = if position % EVAL_EVERY == EVAL_EVERY - 1 {
+            Split::Eval
+        } else {
+            Split::Train
+        };
+    }
+}
+
+fn normalize_sql(sql: &str) -> String {
+    sql.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Writes questions as a JSON array with one record per line, so diffs stay readable.
+pub fn write_questions(path: &Path, questions: &[Question]) -> Result<(), CatalogError> {
+    let io_err = |source| CatalogError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let mut out = Vec::new();
+    out.push(b'[');
+    for (i, q) in questions.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        serde_json::to_writer(&mut out, q).map_err(|source| CatalogError::Json {
+            path: path.to_owned(),
+            source,
+        })?;
+    }
+    out.extend_from_slice(b"\n]\n");
+    let mut file = std::fs::File::create(path).map_err(io_err)?;
+    file.write_all(&out).map_err(io_err)
+}

@@ -1,0 +1,164 @@
+//! Server configuration: every limit as a flag with an environment variable, defaults that suit a
+//! 2-vCPU free Space, and the checked [`ServerConfig`] the server is built from.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::database::limits::{self, QueryLimits};
+use crate::reward::config::RewardConfig;
+use crate::session::episode::{self, EpisodeRules};
+use crate::session::{self, Heartbeat};
+use crate::supervisor;
+
+/// Flags of `sqlenv serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SQLENV_HOST", default_value = "0.0.0.0")]
+    pub host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "PORT", default_value_t = 8000)]
+    pub port: u16,
+    /// Directory with tables.json, databases/ and questions/.
+    #[arg(long, env = "SQLENV_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Most sessions (WebSocket + MCP) open at once; more get CAPACITY_REACHED.
+    #[arg(long, env = "SQLENV_MAX_SESSIONS", default_value_t = supervisor::DEFAULT_MAX_SESSIONS)]
+    pub max_sessions: usize,
+    /// Seconds without a client message after which a session is closed.
+    #[arg(long, env = "SQLENV_IDLE_TIMEOUT_SECS", default_value_t = supervisor::DEFAULT_IDLE_TIMEOUT.as_secs_f64())]
+    pub idle_timeout_secs: f64,
+    /// Seconds between WebSocket pings.
+    #[arg(long, env = "SQLENV_HEARTBEAT_INTERVAL_SECS", default_value_t = session::DEFAULT_HEARTBEAT_INTERVAL.as_secs_f64())]
+    pub heartbeat_interval_secs: f64,
+    /// Seconds without any frame from the peer (pongs included) after which it counts as gone.
+    #[arg(long, env = "SQLENV_HEARTBEAT_TIMEOUT_SECS", default_value_t = session::DEFAULT_HEARTBEAT_TIMEOUT.as_secs_f64())]
+    pub heartbeat_timeout_secs: f64,
+    /// Steps per episode; at the budget the episode ends without an answer.
+    #[arg(long, env = "SQLENV_STEP_BUDGET", default_value_t = episode::DEFAULT_STEP_BUDGET)]
+    pub step_budget: u32,
+    /// Seconds an episode may last.
+    #[arg(long, env = "SQLENV_EPISODE_TIME_LIMIT_SECS", default_value_t = episode::DEFAULT_EPISODE_TIME_LIMIT.as_secs_f64())]
+    pub episode_time_limit_secs: f64,
+    /// Milliseconds a QUERY may run before it is interrupted.
+    #[arg(long, env = "SQLENV_QUERY_TIMEOUT_MS", default_value_t = limits::DEFAULT_QUERY_TIMEOUT.as_millis() as u64)]
+    pub query_timeout_ms: u64,
+    /// Rows of a QUERY result shown in the observation.
+    #[arg(long, env = "SQLENV_MAX_ROWS", default_value_t = limits::DEFAULT_MAX_ROWS_SHOWN)]
+    pub max_rows: usize,
+    /// Characters of one cell shown.
+    #[arg(long, env = "SQLENV_MAX_CELL_CHARS", default_value_t = limits::DEFAULT_MAX_CELL_CHARS)]
+    pub max_cell_chars: usize,
+    /// Bytes of result text in one observation.
+    #[arg(long, env = "SQLENV_MAX_RESULT_BYTES", default_value_t = limits::DEFAULT_MAX_RESULT_BYTES)]
+    pub max_result_bytes: usize,
+    /// Bytes of SQL accepted in one QUERY.
+    #[arg(long, env = "SQLENV_MAX_SQL_BYTES", default_value_t = limits::DEFAULT_MAX_SQL_BYTES)]
+    pub max_sql_bytes: usize,
+    /// Threads running SQLite queries (default: twice the cores, so one slow query does not
+    /// stall the others).
+    #[arg(long, env = "SQLENV_DB_WORKERS")]
+    pub db_workers: Option<usize>,
+    /// Threads computing rewards (default: the cores).
+    #[arg(long, env = "SQLENV_REWARD_WORKERS")]
+    pub reward_workers: Option<usize>,
+    /// HTTP worker threads (default: the cores).
+    #[arg(long, env = "SQLENV_HTTP_WORKERS")]
+    pub http_workers: Option<usize>,
+    /// A JSON file overriding reward constants (keys of the reward config; see docs/reward.md).
+    #[arg(long, env = "SQLENV_REWARD_CONFIG")]
+    pub reward_config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub host: String,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub max_sessions: usize,
+    pub idle_timeout: Duration,
+    pub heartbeat: Heartbeat,
+    pub rules: Arc<EpisodeRules>,
+    pub db_workers: usize,
+    pub reward_workers: usize,
+    pub http_workers: usize,
+    pub reward: Arc<RewardConfig>,
+}
+
+fn seconds(name: &str, value: f64) -> Result<Duration, String> {
+    if value.is_finite() && value > 0.0 {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(format!(
+            "{name} must be a positive number of seconds, got {value}"
+        ))
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+impl ServeArgs {
+    /// Checks the flags and builds the configuration, or says which flag is wrong.
+    pub fn into_config(self) -> Result<ServerConfig, String> {
+        let positive = |name: &str, v: usize| {
+            if v == 0 {
+                Err(format!("{name} must be at least 1"))
+            } else {
+                Ok(v)
+            }
+        };
+        let reward = match &self.reward_config {
+            None => RewardConfig::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+        };
+        reward
+            .validate()
+            .map_err(|e| format!("reward config: {e}"))?;
+        let heartbeat = Heartbeat {
+            interval: seconds("--heartbeat-interval-secs", self.heartbeat_interval_secs)?,
+            timeout: seconds("--heartbeat-timeout-secs", self.heartbeat_timeout_secs)?,
+        };
+        if heartbeat.timeout <= heartbeat.interval {
+            return Err(
+                "--heartbeat-timeout-secs must be longer than --heartbeat-interval-secs".into(),
+            );
+        }
+        if self.query_timeout_ms == 0 {
+            return Err("--query-timeout-ms must be at least 1".into());
+        }
+        let limits = QueryLimits {
+            timeout: Duration::from_millis(self.query_timeout_ms),
+            max_rows_shown: positive("--max-rows", self.max_rows)?,
+            max_cell_chars: positive("--max-cell-chars", self.max_cell_chars)?,
+            max_result_bytes: positive("--max-result-bytes", self.max_result_bytes)?,
+            max_sql_bytes: positive("--max-sql-bytes", self.max_sql_bytes)?,
+        };
+        let rules = EpisodeRules {
+            step_budget: positive("--step-budget", self.step_budget as usize)? as u32,
+            time_limit: seconds("--episode-time-limit-secs", self.episode_time_limit_secs)?,
+            limits,
+        };
+        Ok(ServerConfig {
+            host: self.host,
+            port: self.port,
+            data_dir: self.data_dir,
+            max_sessions: positive("--max-sessions", self.max_sessions)?,
+            idle_timeout: seconds("--idle-timeout-secs", self.idle_timeout_secs)?,
+            heartbeat,
+            rules: Arc::new(rules),
+            db_workers: positive("--db-workers", self.db_workers.unwrap_or(2 * cores()))?,
+            reward_workers: positive("--reward-workers", self.reward_workers.unwrap_or(cores()))?,
+            http_workers: positive("--http-workers", self.http_workers.unwrap_or(cores()))?,
+            reward: Arc::new(reward),
+        })
+    }
+}

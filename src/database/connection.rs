@@ -1,0 +1,61 @@
+//! Opening SQLite files read-only: the pool of agent connections per database, and the plain
+//! read-only connection the catalog uses to read schemas at start-up.
+
+use std::path::Path;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{limits::Limit, Connection, OpenFlags};
+
+use super::guard;
+use super::limits::MAX_VALUE_BYTES;
+
+pub type Pool = r2d2::Pool<SqliteConnectionManager>;
+
+/// Read-only, no shared cache, no mutex (each connection is used by one thread at a time), and
+/// URI names so `immutable=1` applies: SQLite then takes no locks and never writes beside the file.
+fn read_only_flags() -> OpenFlags {
+    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
+}
+
+fn immutable_uri(path: &Path) -> String {
+    format!("file:{}?mode=ro&immutable=1", path.display())
+}
+
+/// Opens a read-only connection for trusted start-up work (schemas, gold answers).
+pub fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(immutable_uri(path), read_only_flags())?;
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(conn)
+}
+
+/// Builds the pool of agent connections for one database file. Every connection is read-only
+/// three times over: opened read-only, `query_only` on, and an authorizer that permits reads only
+/// (each query installs its own, which also reports what it refused).
+pub fn open_pool(path: &Path, max_size: u32) -> Result<Pool, r2d2::Error> {
+    let manager = SqliteConnectionManager::file(immutable_uri(path))
+        .with_flags(read_only_flags())
+        .with_init(harden);
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(0))
+        .build(manager)
+}
+
+/// Opens one connection hardened exactly like the pool's, for start-up checks that must prove
+/// what agents will be able to run (the gold SQL).
+pub fn open_hardened(path: &Path) -> rusqlite::Result<Connection> {
+    let mut conn = Connection::open_with_flags(immutable_uri(path), read_only_flags())?;
+    harden(&mut conn)?;
+    Ok(conn)
+}
+
+fn harden(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "query_only", true)?;
+    conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0)?;
+    conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)?;
+    let slot = guard::RefusalSlot::default();
+    conn.authorizer(Some(move |ctx: rusqlite::hooks::AuthContext<'_>| {
+        guard::authorize(ctx, &slot)
+    }))?;
+    Ok(())
+}

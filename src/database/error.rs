@@ -1,0 +1,28 @@
+//! Why a query did not produce a result. Every variant is an ordinary outcome of an agent's
+//! action: the text goes into the observation's `error` and the episode goes on.
+
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum QueryError {
+    #[error("the query is empty: write one SELECT statement")]
+    Empty,
+    #[error("the query is {len} bytes long; the limit is {max} bytes")]
+    TooLong { len: usize, max: usize },
+    #[error("the query contains a NUL byte")]
+    NulByte,
+    #[error("only one statement per QUERY is allowed: remove everything after the first ';'")]
+    MultipleStatements,
+    #[error("refused: {0} is not allowed; this database is read-only, use SELECT")]
+    Refused(String),
+    #[error("SQL error: {0}")]
+    Sql(String),
+    #[error("query timed out after {ms} ms")]
+    Timeout { ms: u64 },
+    #[error("query cancelled: the session ended")]
+    Cancelled,
+    #[error("unknown database '{0}'")]
+    UnknownDatabase(String),
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+}

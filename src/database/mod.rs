@@ -1,0 +1,86 @@
+//! The database-pool actor: read-only SQLite connections per database, used from a pool of
+//! synchronous worker threads so blocking SQLite work never runs on the async workers.
+
+pub mod connection;
+pub mod error;
+pub mod guard;
+pub mod limits;
+pub mod query;
+pub mod render;
+pub mod value;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use actix::{Actor, Addr, Handler, Message, SyncArbiter, SyncContext};
+
+use crate::catalog::Catalog;
+use connection::Pool;
+use error::QueryError;
+use limits::QueryLimits;
+use value::ResultSet;
+
+/// One pool of agent connections per database id.
+pub type Pools = HashMap<String, Pool>;
+
+/// Opens the pools for every database of the catalog. A worker holds one connection at a time,
+/// so `workers` connections per database is all that can ever be in use.
+pub fn open_pools(catalog: &Catalog, workers: usize) -> Result<Pools, (String, r2d2::Error)> {
+    catalog
+        .databases()
+        .map(|db| {
+            connection::open_pool(&db.path, workers as u32)
+                .map(|pool| (db.db_id.clone(), pool))
+                .map_err(|e| (db.path.display().to_string(), e))
+        })
+        .collect()
+}
+
+/// A synchronous worker running agent queries.
+pub struct DatabaseWorker {
+    pools: Arc<Pools>,
+    limits: QueryLimits,
+}
+
+impl Actor for DatabaseWorker {
+    type Context = SyncContext<Self>;
+}
+
+/// Runs one read-only query for an agent.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<ResultSet, QueryError>")]
+pub struct RunQuery {
+    pub db_id: Arc<str>,
+    pub sql: String,
+    /// Set by the session when it goes away; the worker then interrupts the statement.
+    pub cancel: Arc<AtomicBool>,
+}
+
+impl Handler<RunQuery> for DatabaseWorker {
+    type Result = Result<ResultSet, QueryError>;
+
+    fn handle(&mut self, msg: RunQuery, _: &mut SyncContext<Self>) -> Self::Result {
+        if msg.cancel.load(Ordering::Relaxed) {
+            return Err(QueryError::Cancelled);
+        }
+        let pool = self
+            .pools
+            .get(&*msg.db_id)
+            .ok_or_else(|| QueryError::UnknownDatabase(msg.db_id.to_string()))?;
+        // The pooled connection goes back to the pool when dropped, whatever the query did.
+        let conn = pool
+            .get()
+            .map_err(|e| QueryError::Unavailable(e.to_string()))?;
+        query::run_query(&conn, &msg.sql, &self.limits, &msg.cancel)
+    }
+}
+
+/// Starts `workers` database threads sharing the pools.
+pub fn start(pools: Pools, limits: QueryLimits, workers: usize) -> Addr<DatabaseWorker> {
+    let pools = Arc::new(pools);
+    SyncArbiter::start(workers.max(1), move || DatabaseWorker {
+        pools: pools.clone(),
+        limits: limits.clone(),
+    })
+}

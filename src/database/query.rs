@@ -1,0 +1,174 @@
+//! Running one agent query on a hardened connection: the text checks, the read-only guard, the
+//! deadline, and collecting the result without holding more than a bounded part of it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rusqlite::{Connection, ErrorCode};
+
+use super::error::QueryError;
+use super::guard::{self, RefusalSlot};
+use super::limits::{QueryLimits, KEPT_CELL_CHARS, KEPT_ROWS, PROGRESS_CHECK_OPS};
+use super::value::{Cell, ResultSet};
+
+/// Runs `sql` and returns its result: all rows counted, at most [`KEPT_ROWS`] kept. `cancel`
+/// lets the owner of the query (a session that went away) stop it early.
+pub fn run_query(
+    conn: &Connection,
+    sql: &str,
+    limits: &QueryLimits,
+    cancel: &Arc<AtomicBool>,
+) -> Result<ResultSet, QueryError> {
+    check_text(sql, limits)?;
+    let refusal = RefusalSlot::default();
+    let slot = refusal.clone();
+    conn.authorizer(Some(move |ctx: rusqlite::hooks::AuthContext<'_>| {
+        guard::authorize(ctx, &slot)
+    }))
+    .map_err(|e| QueryError::Unavailable(e.to_string()))?;
+
+    let deadline = Instant::now() + limits.timeout;
+    let stop = cancel.clone();
+    conn.progress_handler(
+        PROGRESS_CHECK_OPS,
+        Some(move || stop.load(Ordering::Relaxed) || Instant::now() >= deadline),
+    )
+    .map_err(|e| QueryError::Unavailable(e.to_string()))?;
+
+    let outcome = collect(conn, sql, &refusal);
+    // The handler captured this query's deadline; a later query must not inherit it.
+    let _ = conn.progress_handler(0, None::<fn() -> bool>);
+    outcome.map_err(|e| classify(e, sql, &refusal, limits, cancel))
+}
+
+fn check_text(sql: &str, limits: &QueryLimits) -> Result<(), QueryError> {
+    if sql.len() > limits.max_sql_bytes {
+        return Err(QueryError::TooLong {
+            len: sql.len(),
+            max: limits.max_sql_bytes,
+        });
+    }
+    if sql.contains('\0') {
+        return Err(QueryError::NulByte);
+    }
+    let meaningful = sql.trim().trim_end_matches(';').trim();
+    if meaningful.is_empty() {
+        return Err(QueryError::Empty);
+    }
+    Ok(())
+}
+
+/// What went wrong while preparing or stepping, in the agent's terms.
+enum Failure {
+    Sqlite(rusqlite::Error),
+    NotReadOnly,
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        Failure::Sqlite(e)
+    }
+}
+
+fn collect(conn: &Connection, sql: &str, refusal: &RefusalSlot) -> Result<ResultSet, Failure> {
+    let mut stmt = conn.prepare(sql)?;
+    // The authorizer already refused writes; this catches anything it does not see.
+    if !stmt.readonly() {
+        return Err(Failure::NotReadOnly);
+    }
+    if stmt.column_count() == 0 {
+        if let Ok(mut slot) = refusal.lock() {
+            slot.get_or_insert_with(|| "a statement that returns no rows".to_owned());
+        }
+        return Err(Failure::NotReadOnly);
+    }
+    let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let width = columns.len();
+    let mut result = ResultSet {
+        columns,
+        rows: Vec::new(),
+        total_rows: 0,
+    };
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        if result.rows.len() < KEPT_ROWS {
+            let mut cells = Vec::with_capacity(width);
+            for i in 0..width {
+                cells.push(kept_cell(Cell::from_sql(row.get_ref(i)?)));
+            }
+            result.rows.push(cells);
+        }
+        result.total_rows += 1;
+    }
+    Ok(result)
+}
+
+fn kept_cell(cell: Cell) -> Cell {
+    match cell {
+        Cell::Text(s) if s.len() > KEPT_CELL_CHARS => {
+            Cell::Text(s.chars().take(KEPT_CELL_CHARS).collect())
+        }
+        other => other,
+    }
+}
+
+fn classify(
+    failure: Failure,
+    sql: &str,
+    refusal: &RefusalSlot,
+    limits: &QueryLimits,
+    cancel: &AtomicBool,
+) -> QueryError {
+    let refused = refusal.lock().ok().and_then(|mut slot| slot.take());
+    let denied = |e: &rusqlite::Error| {
+        e.sqlite_error_code() == Some(ErrorCode::AuthorizationForStatementDenied)
+    };
+    match failure {
+        Failure::NotReadOnly => {
+            QueryError::Refused(refused.unwrap_or_else(|| "a statement that writes".into()))
+        }
+        Failure::Sqlite(rusqlite::Error::MultipleStatement) => QueryError::MultipleStatements,
+        Failure::Sqlite(e) => {
+            if let Some(what) = refused {
+                return QueryError::Refused(what);
+            }
+            if denied(&e) {
+                return QueryError::Refused(statement_head(sql));
+            }
+            match e.sqlite_error_code() {
+                Some(ErrorCode::OperationInterrupted) if cancel.load(Ordering::Relaxed) => {
+                    QueryError::Cancelled
+                }
+                Some(ErrorCode::OperationInterrupted) => QueryError::Timeout {
+                    ms: limits.timeout.as_millis() as u64,
+                },
+                _ => QueryError::Sql(sqlite_message(&e)),
+            }
+        }
+    }
+}
+
+/// The statement's leading keywords (`DROP TABLE`), to name a refusal the authorizer only saw
+/// as an edit of SQLite's own schema table.
+fn statement_head(sql: &str) -> String {
+    let words: Vec<String> = sql
+        .split_whitespace()
+        .take(2)
+        .take_while(|w| w.chars().all(|c| c.is_ascii_alphabetic()))
+        .map(str::to_ascii_uppercase)
+        .collect();
+    if words.is_empty() {
+        "this statement".to_owned()
+    } else {
+        words.join(" ")
+    }
+}
+
+/// SQLite's own message ("no such column: nme"), without rusqlite's wrapping.
+fn sqlite_message(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.clone(),
+        other => other.to_string(),
+    }
+}

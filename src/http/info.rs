@@ -1,0 +1,81 @@
+//! Read-only endpoints about the environment: health, metadata, schemas and the OpenAPI document.
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::protocol::schema;
+use crate::session::Services;
+use crate::supervisor::messages::GetStats;
+
+/// `GET /health`. The server only listens once the catalog is loaded and proven, so reaching this
+/// handler means the data is good; the body adds what an operator wants to see at a glance.
+pub async fn health(services: web::Data<Services>) -> HttpResponse {
+    let stats = services.supervisor.send(GetStats).await.unwrap_or_default();
+    let catalog = &services.catalog;
+    HttpResponse::Ok().json(json!({
+        "status": "healthy",
+        "databases": catalog.databases().count(),
+        "questions": catalog.questions().len(),
+        "questions_served": catalog.questions().served().len(),
+        "sessions": stats,
+    }))
+}
+
+pub async fn metadata() -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "name": "sqlenv",
+        "description": "An RL environment where an agent answers questions about real SQLite databases (Spider) by exploring them: DESCRIBE, SAMPLE, QUERY, then ANSWER.",
+        "readme_content": include_str!("../../README.md"),
+        "version": env!("CARGO_PKG_VERSION"),
+        "author": "SQLEnv contributors",
+        "documentation_url": "https://github.com/sqlenv/sqlenv#readme",
+    }))
+}
+
+pub async fn schema() -> HttpResponse {
+    HttpResponse::Ok().json(schema::all_schemas())
+}
+
+/// `GET /openapi.json`: the HTTP endpoints with their bodies' schemas.
+pub async fn openapi() -> HttpResponse {
+    let step_result = json!({
+        "type": "object",
+        "properties": {
+            "observation": schema::observation_schema(),
+            "reward": { "type": ["number", "null"] },
+            "done": { "type": "boolean" }
+        }
+    });
+    let ok = |description: &str, body: serde_json::Value| json!({ "200": { "description": description, "content": { "application/json": { "schema": body } } } });
+    let any = json!({ "type": "object" });
+    HttpResponse::Ok().json(json!({
+        "openapi": "3.1.0",
+        "info": { "title": "SQLEnv", "version": env!("CARGO_PKG_VERSION") },
+        "paths": {
+            "/health": { "get": { "summary": "Health", "responses": ok("Health status", any.clone()) } },
+            "/metadata": { "get": { "summary": "Environment metadata", "responses": ok("Metadata", any.clone()) } },
+            "/schema": { "get": { "summary": "Action, observation and state JSON Schemas", "responses": ok("Schemas", any.clone()) } },
+            "/reset": { "post": {
+                "summary": "Start a fresh episode (stateless: the episode is discarded)",
+                "requestBody": { "content": { "application/json": { "schema": schema::reset_schema() } } },
+                "responses": ok("Initial observation", step_result.clone())
+            } },
+            "/step": { "post": {
+                "summary": "Take one action in a fresh episode (stateless); use /ws for whole episodes",
+                "requestBody": { "content": { "application/json": { "schema": {
+                    "type": "object",
+                    "properties": {
+                        "action": schema::action_schema(),
+                        "timeout_s": { "type": "number" },
+                        "request_id": { "type": "string" }
+                    },
+                    "required": ["action"]
+                } } } },
+                "responses": ok("Observation", step_result)
+            } },
+            "/state": { "get": { "summary": "State of a fresh environment", "responses": ok("State", schema::state_schema()) } },
+            "/mcp": { "post": { "summary": "MCP JSON-RPC 2.0: tools/list, tools/call, openenv/session/create|close", "responses": ok("JSON-RPC response", any.clone()) } },
+            "/ws": { "get": { "summary": "WebSocket session: reset, step, state, close, mcp frames", "responses": { "101": { "description": "Switching protocols" } } } }
+        }
+    }))
+}

@@ -1,0 +1,25 @@
+//! SQLEnv: a reinforcement-learning environment server. An agent gets a question about a real
+//! SQLite database and a list of its tables, explores with DESCRIBE, SAMPLE and read-only QUERY
+//! actions, and ends the episode with an ANSWER; every step earns a dense reward.
+//!
+//! # Layout
+//! - [`catalog`]: the databases and questions, loaded and proven at start-up.
+//! - [`database`]: the database-pool actor and the read-only query machinery.
+//! - [`reward`]: the reward actor and the pure scoring rules.
+//! - [`session`]: the session actors that own episodes (WebSocket, MCP) and the episode rules.
+//! - [`supervisor`]: the session registry, capacity and idle sweep.
+//! - [`protocol`]: the OpenEnv wire types.
+//! - [`http`]: the route table.
+//! - [`startup`], [`config`], [`cli`], [`telemetry`]: building and running the server.
+
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod http;
+pub mod protocol;
+pub mod reward;
+pub mod session;
+pub mod startup;
+pub mod supervisor;
+pub mod telemetry;

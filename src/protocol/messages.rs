@@ -1,0 +1,179 @@
+//! WebSocket frames: what a client sends (`reset`, `step`, `state`, `close`, `mcp`) and what the
+//! server answers (`observation`, `state`, `mcp`, `error`), with the reference server's error codes.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::action::SqlAction;
+use super::observation::{EpisodeState, StepResult};
+use super::reset::ResetParams;
+
+/// A parsed client frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientMessage {
+    Reset(ResetParams),
+    Step(SqlAction),
+    State,
+    Close,
+    Mcp(Value),
+}
+
+/// Error codes of the OpenEnv protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    InvalidJson,
+    UnknownType,
+    ValidationError,
+    ExecutionError,
+    CapacityReached,
+    FactoryError,
+    SessionError,
+}
+
+/// The `data` of an error frame.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorBody {
+    pub message: String,
+    pub code: ErrorCode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_sessions: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_sessions: Option<usize>,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorBody {
+            message: message.into(),
+            code,
+            errors: None,
+            active_sessions: None,
+            max_sessions: None,
+        }
+    }
+
+    pub fn validation(message: impl Into<String>, errors: Vec<String>) -> Self {
+        ErrorBody {
+            errors: Some(errors),
+            ..Self::new(ErrorCode::ValidationError, message)
+        }
+    }
+}
+
+/// A server frame.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", content = "data", rename_all = "lowercase")]
+pub enum ServerMessage {
+    Observation(Box<StepResult>),
+    State(Box<EpisodeState>),
+    Mcp(Value),
+    Error(ErrorBody),
+}
+
+impl ServerMessage {
+    pub fn to_json(&self) -> String {
+        // Serialising these plain data types cannot fail; keep a valid frame if it ever did.
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            format!(r#"{{"type":"error","data":{{"message":"cannot serialise reply: {e}","code":"EXECUTION_ERROR"}}}}"#)
+        })
+    }
+}
+
+impl ClientMessage {
+    /// Parses a text frame, or says which error frame answers it.
+    pub fn parse(text: &str) -> Result<ClientMessage, ErrorBody> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| ErrorBody::new(ErrorCode::InvalidJson, format!("Invalid JSON: {e}")))?;
+        let Value::Object(mut frame) = value else {
+            return Err(ErrorBody::validation(
+                "Invalid message",
+                vec!["a message must be a JSON object".into()],
+            ));
+        };
+        let kind = match frame.get("type") {
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => {
+                return Err(ErrorBody::validation(
+                    "Invalid message",
+                    vec!["'type' must be a string".into()],
+                ))
+            }
+            None => String::new(),
+        };
+        let data = frame.remove("data");
+        match kind.as_str() {
+            "reset" => ResetParams::from_value(data)
+                .map(ClientMessage::Reset)
+                .map_err(|e| ErrorBody::validation("Invalid reset arguments", vec![e])),
+            "step" => parse_action(data.unwrap_or(Value::Null)).map(ClientMessage::Step),
+            "state" => Ok(ClientMessage::State),
+            "close" => Ok(ClientMessage::Close),
+            "mcp" => Ok(ClientMessage::Mcp(data.unwrap_or(Value::Null))),
+            other => Err(ErrorBody::new(
+                ErrorCode::UnknownType,
+                format!("Unknown message type: {other}"),
+            )),
+        }
+    }
+}
+
+/// Parses an action object, naming what is wrong with it.
+pub fn parse_action(data: Value) -> Result<SqlAction, ErrorBody> {
+    serde_json::from_value(data).map_err(|e| {
+        ErrorBody::validation(
+            format!("Invalid action: {e}"),
+            vec![format!(
+                "{e}; expected {{\"action_type\": \"DESCRIBE\"|\"SAMPLE\"|\"QUERY\"|\"ANSWER\", \"argument\": \"...\"}}"
+            )],
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_parse_like_the_reference() {
+        assert_eq!(
+            ClientMessage::parse("not json").unwrap_err().code,
+            ErrorCode::InvalidJson
+        );
+        let e = ClientMessage::parse(r#"{"type":"weird"}"#).unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (ErrorCode::UnknownType, "Unknown message type: weird")
+        );
+        assert_eq!(
+            ClientMessage::parse(r#"{"type":"state"}"#).unwrap(),
+            ClientMessage::State
+        );
+        let step = ClientMessage::parse(
+            r#"{"type":"step","data":{"action_type":"QUERY","argument":"SELECT 1"}}"#,
+        );
+        assert!(matches!(step, Ok(ClientMessage::Step(_))));
+        let bad = ClientMessage::parse(
+            r#"{"type":"step","data":{"action_type":"QUERY","argument":"x","sql":"y"}}"#,
+        );
+        assert_eq!(bad.unwrap_err().code, ErrorCode::ValidationError);
+        let bad =
+            ClientMessage::parse(r#"{"type":"step","data":{"action_type":"DROP","argument":"x"}}"#);
+        assert_eq!(bad.unwrap_err().code, ErrorCode::ValidationError);
+    }
+
+    #[test]
+    fn error_frames_have_the_reference_shape() {
+        let frame = ServerMessage::Error(ErrorBody::new(
+            ErrorCode::UnknownType,
+            "Unknown message type: x",
+        ))
+        .to_json();
+        assert_eq!(
+            frame,
+            r#"{"type":"error","data":{"message":"Unknown message type: x","code":"UNKNOWN_TYPE"}}"#
+        );
+    }
+}

@@ -1,0 +1,87 @@
+//! The keyword arguments of a reset. Like the reference server, keys it does not know are
+//! ignored (clients pass their own extras); the known ones are checked strictly.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::catalog::question::{Difficulty, Split};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ResetParams {
+    /// Makes the choice of question reproducible. Any integer; negative values are accepted.
+    #[serde(default, deserialize_with = "any_integer")]
+    #[schemars(with = "Option<i64>")]
+    pub seed: Option<u64>,
+    /// Names the episode; a fresh UUID when absent.
+    #[serde(default)]
+    pub episode_id: Option<String>,
+    /// Plays this question; the filters below are then ignored.
+    #[serde(default)]
+    pub question_id: Option<String>,
+    #[serde(default)]
+    pub db_id: Option<String>,
+    #[serde(default)]
+    #[schemars(schema_with = "difficulty_schema")]
+    pub difficulty: Option<Difficulty>,
+    #[serde(default)]
+    #[schemars(schema_with = "split_schema")]
+    pub split: Option<Split>,
+}
+
+impl ResetParams {
+    /// Parses the `data` of a reset message; `null` or a missing object means no arguments.
+    pub fn from_value(data: Option<serde_json::Value>) -> Result<Self, String> {
+        match data {
+            None | Some(serde_json::Value::Null) => Ok(Self::default()),
+            Some(v @ serde_json::Value::Object(_)) => {
+                serde_json::from_value(v).map_err(|e| e.to_string())
+            }
+            Some(_) => Err("reset data must be an object".into()),
+        }
+    }
+}
+
+fn difficulty_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = Difficulty::ALL.iter().map(|d| d.as_str()).collect();
+    schemars::json_schema!({ "type": ["string", "null"], "enum": names })
+}
+
+fn split_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": ["string", "null"], "enum": [Split::Train.as_str(), Split::Eval.as_str()] })
+}
+
+/// Seeds arrive from Python as any int; a negative one maps onto u64 bit for bit, so every
+/// distinct seed stays distinct and reproducible.
+fn any_integer<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let v: Option<serde_json::Number> = Option::deserialize(d)?;
+    match v {
+        None => Ok(None),
+        Some(n) => n
+            .as_u64()
+            .or_else(|| n.as_i64().map(|i| i as u64))
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("seed must be an integer, got {n}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unknown_keys_are_ignored_and_known_ones_checked() {
+        let p =
+            ResetParams::from_value(Some(json!({"seed": -3, "extra": 1, "difficulty": "easy"})))
+                .unwrap();
+        assert_eq!(p.seed, Some((-3i64) as u64));
+        assert_eq!(p.difficulty, Some(Difficulty::Easy));
+        assert!(ResetParams::from_value(Some(json!({"seed": 1.5}))).is_err());
+        assert!(ResetParams::from_value(Some(json!({"difficulty": "impossible"}))).is_err());
+        assert!(ResetParams::from_value(Some(json!([1]))).is_err());
+        assert_eq!(
+            ResetParams::from_value(None).unwrap(),
+            ResetParams::default()
+        );
+    }
+}

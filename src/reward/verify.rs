@@ -1,0 +1,768 @@
+//! Layer 3: decides whether a free-text ANSWER states exactly the gold result, typed by the gold's
+//! answer type. Matching is whole-value and multiset-exact after normalisation: never substring,
+//! never "contains", and an empty answer is always wrong.
+
+use std::cmp::Ordering;
+
+use crate::catalog::question::AnswerType;
+use crate::database::value::Cell;
+use crate::reward::config::RewardConfig;
+use crate::reward::normalize::{
+    is_empty_answer, normalize_text, parse_exact_integer, parse_number, readings, unwrap_answer,
+    AnswerCell, Reading, ValueKey, MAX_EXACT_FLOAT_INT,
+};
+
+/// Answers longer than this are wrong without being read, so verification stays cheap whatever
+/// the agent sends. Far above any honest answer to a Spider question.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Floats closer than this to the gold value match even when the relative tolerance is tiny,
+/// which it is for a gold value at or near zero.
+pub const FLOAT_ABS_TOL: f64 = 1e-6;
+
+/// Up to this many rows, an unordered comparison that fails by sorted pairing is retried by
+/// greedy matching (quadratic); beyond it sorted pairing decides alone.
+const GREEDY_MATCH_LIMIT: usize = 256;
+
+/// The gold result an answer is checked against.
+pub struct Gold<'a> {
+    pub rows: &'a [Vec<Cell>],
+    pub answer_type: AnswerType,
+    /// Whether the order of the rows matters (the gold SQL sorts its result).
+    pub ordered: bool,
+}
+
+/// The outcome of verification. `reason` is short text for logs and the agent; it never contains
+/// a gold value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub correct: bool,
+    pub reason: String,
+}
+
+impl Verdict {
+    fn wrong(reason: impl Into<String>) -> Self {
+        Self {
+            correct: false,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// How one reading of the answer compares with the gold rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Comparison {
+    WrongShape,
+    Mismatch,
+    WrongOrder,
+    Match,
+}
+
+/// Checks an ANSWER against the gold result.
+pub fn verify_answer(cfg: &RewardConfig, answer: &str, gold: &Gold<'_>) -> Verdict {
+    if answer.len() > MAX_ANSWER_BYTES {
+        return Verdict::wrong(format!(
+            "answer too long ({} bytes, limit {MAX_ANSWER_BYTES})",
+            answer.len()
+        ));
+    }
+    let unwrapped = unwrap_answer(answer);
+    if is_empty_answer(unwrapped) {
+        return Verdict::wrong("empty answer");
+    }
+    if gold.rows.is_empty() {
+        return Verdict::wrong("question has no verifiable answer");
+    }
+    let one_row = gold.rows.len() == 1;
+    let mut candidates = readings(unwrapped, one_row);
+    // Also read the answer as sent, in case a value itself begins like a wrapping ("Answer Inc").
+    let raw = answer.trim();
+    if raw != unwrapped {
+        candidates.extend(readings(raw, one_row));
+    }
+    let mut best = Comparison::WrongShape;
+    for reading in &candidates {
+        let outcome = compare(cfg, reading, gold);
+        if outcome == Comparison::Match {
+            return Verdict {
+                correct: true,
+                reason: match_reason(gold),
+            };
+        }
+        best = best.max_by_rank(outcome);
+    }
+    let reason = match best {
+        Comparison::WrongOrder => "right values in the wrong order".to_owned(),
+        Comparison::Mismatch => "values do not match gold".to_owned(),
+        _ => shape_reason(gold, candidates.first()),
+    };
+    Verdict::wrong(reason)
+}
+
+impl Comparison {
+    /// The most informative of two failures: wrong order beats mismatch beats wrong shape.
+    fn max_by_rank(self, other: Self) -> Self {
+        let rank = |c: Self| match c {
+            Comparison::WrongShape => 0,
+            Comparison::Mismatch => 1,
+            Comparison::WrongOrder => 2,
+            Comparison::Match => 3,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+fn columns(gold: &Gold<'_>) -> usize {
+    gold.rows.iter().map(Vec::len).max().unwrap_or(0)
+}
+
+fn match_reason(gold: &Gold<'_>) -> String {
+    let order = if gold.ordered { "ordered" } else { "unordered" };
+    let (rows, cols) = (gold.rows.len(), columns(gold));
+    if cols == 1 {
+        format!("matches gold ({rows} {}, {order})", plural(rows, "value"))
+    } else {
+        format!(
+            "matches gold ({rows} {} of {cols} columns, {order})",
+            plural(rows, "row")
+        )
+    }
+}
+
+/// Says how the answer's size differs from the gold's, reading the answer the most natural way.
+fn shape_reason(gold: &Gold<'_>, primary: Option<&Reading>) -> String {
+    let (rows, cols) = (gold.rows.len(), columns(gold));
+    let got_rows = primary.map_or(0, Vec::len);
+    if cols == 1 {
+        let got: usize = primary.map_or(0, |r| r.iter().map(Vec::len).sum());
+        format!("expected {rows} {}, got {got}", plural(rows, "value"))
+    } else {
+        let got_cols = primary.and_then(|r| r.first()).map_or(0, Vec::len);
+        format!(
+            "expected {rows} {} of {cols} columns, got {got_rows} {} of {got_cols}",
+            plural(rows, "row"),
+            plural(got_rows, "row")
+        )
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
+    }
+}
+
+/// Compares one reading with gold: same number of rows and cells per row first, then the rows in
+/// order when gold is ordered, as a multiset otherwise.
+fn compare(cfg: &RewardConfig, reading: &Reading, gold: &Gold<'_>) -> Comparison {
+    let same_shape = reading.len() == gold.rows.len()
+        && reading
+            .iter()
+            .zip(gold.rows)
+            .all(|(a, g)| a.len() == g.len());
+    // Ragged gold rows are compared row by row, so the shape check must not depend on order.
+    let same_widths = {
+        let mut a: Vec<usize> = reading.iter().map(Vec::len).collect();
+        let mut g: Vec<usize> = gold.rows.iter().map(Vec::len).collect();
+        a.sort_unstable();
+        g.sort_unstable();
+        a == g
+    };
+    if !(same_shape || same_widths) {
+        return Comparison::WrongShape;
+    }
+    let ctx = Ctx {
+        cfg,
+        answer_type: gold.answer_type,
+    };
+    if gold.ordered {
+        if same_shape
+            && reading
+                .iter()
+                .zip(gold.rows)
+                .all(|(a, g)| ctx.row_matches(g, a))
+        {
+            return Comparison::Match;
+        }
+        return if ctx.multiset_matches(reading, gold.rows) {
+            Comparison::WrongOrder
+        } else {
+            Comparison::Mismatch
+        };
+    }
+    if ctx.multiset_matches(reading, gold.rows) {
+        Comparison::Match
+    } else {
+        Comparison::Mismatch
+    }
+}
+
+/// What cell comparison depends on besides the cells.
+struct Ctx<'a> {
+    cfg: &'a RewardConfig,
+    answer_type: AnswerType,
+}
+
+impl Ctx<'_> {
+    fn row_matches(&self, gold: &[Cell], answer: &[AnswerCell]) -> bool {
+        gold.len() == answer.len()
+            && gold
+                .iter()
+                .zip(answer)
+                .all(|(g, a)| self.cell_matches(g, a))
+    }
+
+    /// Rows as multisets: sort both sides by value and pair them up; when that fails on a small
+    /// result, retry by greedy matching (tolerant floats or text that looks numeric can sort
+    /// differently on the two sides).
+    fn multiset_matches(&self, answer: &Reading, gold: &[Vec<Cell>]) -> bool {
+        let mut gold_sorted: Vec<(Vec<ValueKey>, &Vec<Cell>)> = gold
+            .iter()
+            .map(|r| (r.iter().map(ValueKey::of_cell).collect(), r))
+            .collect();
+        let mut answer_sorted: Vec<(Vec<ValueKey>, &Vec<AnswerCell>)> = answer
+            .iter()
+            .map(|r| (r.iter().map(answer_key).collect(), r))
+            .collect();
+        gold_sorted.sort_by(|a, b| cmp_rows(&a.0, &b.0));
+        answer_sorted.sort_by(|a, b| cmp_rows(&a.0, &b.0));
+        if gold_sorted.len() == answer_sorted.len()
+            && gold_sorted
+                .iter()
+                .zip(&answer_sorted)
+                .all(|(g, a)| self.row_matches(g.1, a.1))
+        {
+            return true;
+        }
+        gold.len() <= GREEDY_MATCH_LIMIT && self.greedy_matches(answer, gold)
+    }
+
+    fn greedy_matches(&self, answer: &Reading, gold: &[Vec<Cell>]) -> bool {
+        let mut used = vec![false; answer.len()];
+        gold.iter().all(|g| {
+            let found = answer
+                .iter()
+                .enumerate()
+                .find(|(i, a)| !used.get(*i).copied().unwrap_or(true) && self.row_matches(g, a));
+            match found {
+                Some((i, _)) => {
+                    if let Some(slot) = used.get_mut(i) {
+                        *slot = true;
+                    }
+                    true
+                }
+                None => false,
+            }
+        })
+    }
+
+    /// One gold cell against one answer cell, by the gold's type. A blank answer cell matches
+    /// nothing, not even an empty gold string.
+    fn cell_matches(&self, gold: &Cell, answer: &AnswerCell) -> bool {
+        let text = match answer {
+            AnswerCell::Null => return matches!(gold, Cell::Null),
+            AnswerCell::Text(t) if t.trim().is_empty() => return false,
+            AnswerCell::Text(t) => t.trim(),
+        };
+        match gold {
+            Cell::Null => text.eq_ignore_ascii_case("null"),
+            Cell::Integer(g) if self.answer_type == AnswerType::Float => {
+                self.float_matches(*g as f64, text)
+            }
+            Cell::Integer(g) => parse_exact_integer(text) == Some(*g),
+            Cell::Real(g) if self.answer_type == AnswerType::Integer && is_exact_whole(*g) => {
+                parse_exact_integer(text) == Some(*g as i64)
+            }
+            Cell::Real(g) => self.float_matches(*g, text),
+            Cell::Text(g) => {
+                let g = normalize_text(g);
+                !g.is_empty() && g == normalize_text(text)
+            }
+        }
+    }
+
+    /// Within the relative tolerance of the gold value, or the absolute one near zero.
+    fn float_matches(&self, gold: f64, text: &str) -> bool {
+        if !gold.is_finite() {
+            return false;
+        }
+        let Some(got) = parse_number(text) else {
+            return false;
+        };
+        let allowed = (self.cfg.float_rel_tol * gold.abs()).max(FLOAT_ABS_TOL);
+        (got - gold).abs() <= allowed
+    }
+}
+
+fn is_exact_whole(f: f64) -> bool {
+    f.fract() == 0.0 && f.abs() <= MAX_EXACT_FLOAT_INT
+}
+
+/// The sort key of an answer cell, built like a gold cell's so that equal values sort alike.
+fn answer_key(cell: &AnswerCell) -> ValueKey {
+    match cell {
+        AnswerCell::Null => ValueKey::Null,
+        AnswerCell::Text(t) if t.trim().eq_ignore_ascii_case("null") => ValueKey::Null,
+        AnswerCell::Text(t) => ValueKey::of_cell(&Cell::Text(t.clone())),
+    }
+}
+
+fn cmp_rows(a: &[ValueKey], b: &[ValueKey]) -> Ordering {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| cmp_keys(x, y))
+        .find(|o| o.is_ne())
+        .unwrap_or_else(|| a.len().cmp(&b.len()))
+}
+
+/// NULL first, then numbers by value, then text.
+fn cmp_keys(a: &ValueKey, b: &ValueKey) -> Ordering {
+    fn rank(k: &ValueKey) -> u8 {
+        match k {
+            ValueKey::Null => 0,
+            ValueKey::Int(_) | ValueKey::Float(_) => 1,
+            ValueKey::Text(_) => 2,
+        }
+    }
+    fn number(k: &ValueKey) -> f64 {
+        match k {
+            ValueKey::Int(i) => *i as f64,
+            ValueKey::Float(bits) => f64::from_bits(*bits),
+            ValueKey::Null | ValueKey::Text(_) => 0.0,
+        }
+    }
+    match (a, b) {
+        (ValueKey::Text(x), ValueKey::Text(y)) => x.cmp(y),
+        (ValueKey::Int(x), ValueKey::Int(y)) => x.cmp(y),
+        _ if rank(a) == 1 && rank(b) == 1 => number(a).total_cmp(&number(b)),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn int(i: i64) -> Cell {
+        Cell::Integer(i)
+    }
+    fn real(f: f64) -> Cell {
+        Cell::Real(f)
+    }
+    fn text(s: &str) -> Cell {
+        Cell::Text(s.to_owned())
+    }
+
+    fn check(answer: &str, rows: &[Vec<Cell>], answer_type: AnswerType, ordered: bool) -> Verdict {
+        let gold = Gold {
+            rows,
+            answer_type,
+            ordered,
+        };
+        verify_answer(&RewardConfig::default(), answer, &gold)
+    }
+
+    fn ok(answer: &str, rows: &[Vec<Cell>], t: AnswerType, ordered: bool) {
+        let v = check(answer, rows, t, ordered);
+        assert!(v.correct, "{answer:?} should match {rows:?}: {}", v.reason);
+    }
+
+    fn bad(answer: &str, rows: &[Vec<Cell>], t: AnswerType, ordered: bool) {
+        let v = check(answer, rows, t, ordered);
+        assert!(!v.correct, "{answer:?} should not match {rows:?}");
+    }
+
+    fn column(cells: Vec<Cell>) -> Vec<Vec<Cell>> {
+        cells.into_iter().map(|c| vec![c]).collect()
+    }
+
+    use AnswerType::{Float, Integer, List, Table};
+
+    #[test]
+    fn wrappings_are_stripped() {
+        let g = [vec![int(42)]];
+        for a in [
+            "42",
+            " 42\n",
+            "```\n42\n```",
+            "```sql\n42\n```",
+            "```text\n42\n```",
+            "Answer: 42",
+            "answer is 42",
+            "The answer is 42.",
+            "ANSWER: \"42\"",
+            "'42'",
+            "`42`",
+            "**42**",
+            "Final answer: 42",
+        ] {
+            ok(a, &g, Integer, false);
+        }
+        let s = [vec![text("Paris")]];
+        for a in [
+            "Paris",
+            "\"Paris\"",
+            "The answer is Paris.",
+            "```\nParis\n```",
+            "paris",
+        ] {
+            ok(a, &s, AnswerType::String, false);
+        }
+        for a in ["42 apples", "Answer: 43", "\"42", "answer42", "about 42"] {
+            bad(a, &g, Integer, false);
+        }
+    }
+
+    #[test]
+    fn integers_compare_exactly() {
+        let g = [vec![int(3)]];
+        for a in ["3", "3.0", "3.00", "+3", "[3]", "[[3]]"] {
+            ok(a, &g, Integer, false);
+        }
+        for a in ["3.5", "3.01", "2.999", "4", "three", "30", "03x", "3, 3"] {
+            bad(a, &g, Integer, false);
+        }
+        ok("1,234", &[vec![int(1234)]], Integer, false);
+        ok("1234", &[vec![int(1234)]], Integer, false);
+        bad("1,23,4", &[vec![int(1234)]], Integer, false);
+        ok(
+            "9223372036854775807",
+            &[vec![int(i64::MAX)]],
+            Integer,
+            false,
+        );
+        bad(
+            "9223372036854775806",
+            &[vec![int(i64::MAX)]],
+            Integer,
+            false,
+        );
+        // A whole REAL gold of an integer question is compared exactly too.
+        ok("5", &[vec![real(5.0)]], Integer, false);
+        bad("5.2", &[vec![real(5.0)]], Integer, false);
+    }
+
+    #[test]
+    fn floats_compare_within_tolerance() {
+        let g = [vec![real(12.345)]];
+        for a in ["12.345", "12.35", "12.3", "12.4", "1.2345e1"] {
+            ok(a, &g, Float, false);
+        }
+        for a in ["12.5", "12", "-12.345", "12.345%", "nan"] {
+            bad(a, &g, Float, false);
+        }
+        ok("3", &[vec![real(3.0)]], Float, false);
+        ok("3.0", &[vec![int(3)]], Float, false);
+        ok("3.02", &[vec![int(3)]], Float, false);
+        // Near zero the absolute tolerance decides.
+        ok("0", &[vec![real(0.0)]], Float, false);
+        ok("0.0000001", &[vec![real(0.0)]], Float, false);
+        bad("0.001", &[vec![real(0.0)]], Float, false);
+        ok("-0.0", &[vec![real(0.0)]], Float, false);
+    }
+
+    #[test]
+    fn strings_compare_normalised() {
+        let g = [vec![text("New  York City")]];
+        for a in [
+            "New York City",
+            "new york city",
+            "  NEW\tYORK   CITY ",
+            "'new york city'",
+        ] {
+            ok(a, &g, AnswerType::String, false);
+        }
+        for a in ["New York", "New York City, USA", "NewYorkCity", "York"] {
+            bad(a, &g, AnswerType::String, false);
+        }
+    }
+
+    #[test]
+    fn lists_compare_as_multisets() {
+        let g = column(vec![text("a"), text("b"), text("b")]);
+        for a in [
+            "a, b, b",
+            "b, a, b",
+            "a\nb\nb",
+            "[\"b\",\"a\",\"b\"]",
+            "- a\n- b\n- b",
+            "a,b,b",
+            "'a', 'b', 'b'",
+        ] {
+            ok(a, &g, List, false);
+        }
+        for a in [
+            "a, b",
+            "a, a, b",
+            "a, b, b, c",
+            "a b b",
+            "[\"a\",\"b\"]",
+            "a, b, bb",
+        ] {
+            bad(a, &g, List, false);
+        }
+        let nums = column(vec![int(1), int(2)]);
+        ok("[2, 1]", &nums, List, false);
+        ok("2\n1", &nums, List, false);
+        bad("[1, 2, 3]", &nums, List, false);
+    }
+
+    #[test]
+    fn ordered_lists_need_order() {
+        let g = column(vec![int(3), int(1), int(2)]);
+        ok("3, 1, 2", &g, List, true);
+        let v = check("1, 2, 3", &g, List, true);
+        assert!(!v.correct);
+        assert_eq!(v.reason, "right values in the wrong order");
+        ok("1, 2, 3", &g, List, false);
+    }
+
+    #[test]
+    fn a_single_string_with_a_comma_verifies_whole() {
+        let g = [vec![text("Smith, John")]];
+        ok("Smith, John", &g, AnswerType::String, false);
+        ok("\"Smith, John\"", &g, AnswerType::String, false);
+        bad("Smith", &g, AnswerType::String, false);
+        bad("John, Smith", &g, AnswerType::String, false);
+        // ...while a two-value list still needs both values.
+        let two = column(vec![text("Smith"), text("John")]);
+        ok("Smith, John", &two, List, false);
+        bad("Smith John", &two, List, false);
+    }
+
+    #[test]
+    fn tables_as_pipes_json_and_markdown() {
+        let g = vec![vec![text("Alice"), int(30)], vec![text("Bob"), int(25)]];
+        for a in [
+            "Alice | 30\nBob | 25",
+            "Bob | 25\nAlice | 30",
+            "[[\"Alice\", 30], [\"Bob\", 25]]",
+            "| name | age |\n|------|-----|\n| Alice | 30 |\n| Bob | 25 |",
+            "| Alice | 30 |\n| Bob | 25 |",
+            "Alice\t30\nBob\t25",
+            "Alice, 30\nBob, 25",
+            "```\nAlice | 30\nBob | 25\n```",
+        ] {
+            ok(a, &g, Table, false);
+        }
+        for a in [
+            "Alice | 30",
+            "30 | Alice\n25 | Bob",
+            "Alice | 30\nBob | 26",
+            "Alice | 30\nBob | 25\nCarol | 20",
+            "Alice, 30, Bob, 25",
+            "[[\"Alice\", 30, 1], [\"Bob\", 25, 1]]",
+            "| name | age |\n|---|---|\n| Alice | 30 |",
+        ] {
+            bad(a, &g, Table, false);
+        }
+        // One gold row of several columns may be written as a flat list.
+        let one = [vec![text("Alice"), int(30)]];
+        ok("Alice, 30", &one, Table, false);
+        ok("[\"Alice\", 30]", &one, Table, false);
+        ok("Alice | 30", &one, Table, false);
+        bad("30, Alice", &one, Table, false);
+    }
+
+    #[test]
+    fn null_is_strict() {
+        let g = [vec![Cell::Null]];
+        ok("NULL", &g, AnswerType::String, false);
+        ok("null", &g, AnswerType::String, false);
+        ok("[null]", &g, AnswerType::String, false);
+        for a in ["None", "", "nil", "0", "N/A", "\"\""] {
+            bad(a, &g, AnswerType::String, false);
+        }
+        let row = [vec![text("Alice"), Cell::Null]];
+        ok("Alice | NULL", &row, Table, false);
+        ok("[\"Alice\", null]", &row, Table, false);
+        bad("Alice |", &row, Table, false);
+        bad("Alice | None", &row, Table, false);
+        // A NULL answer is not a value of a non-NULL gold.
+        bad("null", &[vec![int(0)]], Integer, false);
+        bad("null", &[vec![text("x")]], AnswerType::String, false);
+    }
+
+    #[test]
+    fn empty_answers_are_always_wrong() {
+        let empty_gold: Vec<Vec<Cell>> = vec![];
+        for a in [
+            "",
+            "   ",
+            "[]",
+            "[[]]",
+            "none",
+            "None",
+            "No results",
+            "```\n```",
+            "\"\"",
+            "Answer:",
+        ] {
+            let v = check(a, &empty_gold, List, false);
+            assert!(!v.correct);
+            assert_eq!(v.reason, "empty answer", "{a:?}");
+            bad(a, &[vec![text("")]], AnswerType::String, false);
+            bad(a, &[vec![int(0)]], Integer, false);
+        }
+        bad("0", &empty_gold, List, false);
+        bad("anything", &empty_gold, List, false);
+    }
+
+    #[test]
+    fn never_substring_or_superset() {
+        bad("10", &[vec![int(1)]], Integer, false);
+        bad("1", &[vec![int(10)]], Integer, false);
+        bad("x = 10", &[vec![text("x = 1")]], AnswerType::String, false);
+        bad("x = 1", &[vec![text("x = 10")]], AnswerType::String, false);
+        let every: String = (1..=100)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        bad(&every, &[vec![int(7)]], Integer, false);
+        bad("1, 2, 3, ..., 100", &[vec![int(7)]], Integer, false);
+        bad("7, 7", &[vec![int(7)]], Integer, false);
+        bad(
+            "Alice or Bob",
+            &[vec![text("Alice")]],
+            AnswerType::String,
+            false,
+        );
+    }
+
+    #[test]
+    fn injection_is_just_a_wrong_string() {
+        for a in [
+            "' OR 1=1 --",
+            "\"; DROP TABLE singer; --",
+            "1 OR 1=1",
+            "*",
+            "SELECT * FROM t",
+        ] {
+            bad(a, &[vec![int(1)]], Integer, false);
+            bad(a, &[vec![text("Alice")]], AnswerType::String, false);
+        }
+        ok(
+            "' OR 1=1 --",
+            &[vec![text("' OR 1=1 --")]],
+            AnswerType::String,
+            false,
+        );
+    }
+
+    #[test]
+    fn huge_answers_are_refused_cheaply() {
+        let huge = "7, ".repeat(MAX_ANSWER_BYTES);
+        let v = check(&huge, &[vec![int(7)]], Integer, false);
+        assert!(
+            !v.correct && v.reason.starts_with("answer too long"),
+            "{}",
+            v.reason
+        );
+        let big_but_allowed = "x".repeat(MAX_ANSWER_BYTES);
+        bad(&big_but_allowed, &[vec![int(7)]], Integer, false);
+    }
+
+    #[test]
+    fn reasons_never_leak_gold() {
+        let g = column(vec![text("Zanzibar"), text("Quux")]);
+        for a in [
+            "Zanzibar",
+            "Zanzibar, Other",
+            "Quux, Zanzibar, Extra",
+            "Quux, Zanzibar",
+        ] {
+            let v = check(a, &g, List, true);
+            assert!(!v.reason.to_lowercase().contains("zanzibar"));
+            assert!(!v.reason.to_lowercase().contains("quux"));
+        }
+        assert_eq!(
+            check("Zanzibar", &g, List, false).reason,
+            "expected 2 values, got 1"
+        );
+        assert_eq!(
+            check("Zanzibar, Quux", &g, List, false).reason,
+            "matches gold (2 values, unordered)"
+        );
+        let t = vec![vec![text("a"), int(1)], vec![text("b"), int(2)]];
+        assert_eq!(
+            check("a | 1", &t, Table, false).reason,
+            "expected 2 rows of 2 columns, got 1 row of 2"
+        );
+        assert_eq!(
+            check("b | 2\na | 1", &t, Table, true).reason,
+            "right values in the wrong order"
+        );
+        assert_eq!(
+            check("a | 1\nb | 3", &t, Table, false).reason,
+            "values do not match gold"
+        );
+    }
+
+    #[test]
+    fn raw_answer_is_read_when_unwrapping_eats_a_value() {
+        ok(
+            "Answer Inc",
+            &[vec![text("Answer Inc")]],
+            AnswerType::String,
+            false,
+        );
+        ok("Jr.", &[vec![text("Jr.")]], AnswerType::String, false);
+        ok("Jr.", &[vec![text("Jr")]], AnswerType::String, false);
+        bad("Jr", &[vec![text("Jr.")]], AnswerType::String, false);
+    }
+
+    #[test]
+    fn tolerant_multiset_falls_back_to_matching() {
+        // Text that looks numeric sorts as a number on one side only.
+        let g = column(vec![text("null"), int(1)]);
+        ok("1, null", &g, List, false);
+        let g = column(vec![real(1.0), real(1.009)]);
+        ok("1.005, 1.0", &g, Float, false);
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_text(answer in ".{0,200}") {
+            for gold in [vec![vec![int(1)]], vec![vec![text("a"), Cell::Null]], vec![]] {
+                for t in [Integer, Float, List, Table, AnswerType::String] {
+                    let _ = check(&answer, &gold, t, true);
+                    let _ = check(&answer, &gold, t, false);
+                }
+            }
+        }
+
+        #[test]
+        fn never_panics_on_structured_text(answer in "[\\[\\]\",| \\n`'*:a-c0-9.eE+-]{0,60}") {
+            let gold = vec![vec![int(1), real(2.5)], vec![text("a"), Cell::Null]];
+            let _ = check(&answer, &gold, Table, false);
+            let _ = check(&answer, &column(vec![int(1), int(2)]), List, true);
+        }
+
+        #[test]
+        fn gold_written_as_json_always_verifies(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(prop_oneof![
+                    (-1000i64..1000).prop_map(Cell::Integer),
+                    "[a-z]{1,5}( [a-z]{1,5})?".prop_map(Cell::Text),
+                    Just(Cell::Null),
+                ], 2),
+                1..6),
+            ordered in any::<bool>(),
+        ) {
+            let json = serde_json::to_string(&rows).unwrap();
+            prop_assert!(check(&json, &rows, Table, ordered).correct);
+            let pipes: Vec<String> = rows
+                .iter()
+                .map(|r| r.iter().map(Cell::display).collect::<Vec<_>>().join(" | "))
+                .collect();
+            prop_assert!(check(&pipes.join("\n"), &rows, Table, ordered).correct);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! An MCP session over HTTP: an actor owning one episode, reached through the supervisor by its
+//! session id. Without a registration it also serves the stateless HTTP `/step`, as a one-shot
+//! session.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use actix::{Actor, ActorContext, AtomicResponse, Context, Handler};
+
+use super::episode::Episode;
+use super::host::{self, EpisodeHost};
+use super::messages::McpCall;
+use super::Services;
+use crate::protocol::action::SqlAction;
+use crate::protocol::messages::{ErrorBody, ErrorCode};
+use crate::protocol::observation::StepResult;
+use crate::protocol::reset::ResetParams;
+use crate::supervisor::activity::Activity;
+use crate::supervisor::messages::{CloseReason, ForceClose, Unregister};
+
+pub struct McpSession {
+    id: String,
+    services: Services,
+    episode: Episode,
+    activity: Activity,
+    cancel: Arc<AtomicBool>,
+    registered: bool,
+}
+
+impl McpSession {
+    pub fn new(
+        id: String,
+        services: Services,
+        episode: Episode,
+        activity: Activity,
+        registered: bool,
+    ) -> Self {
+        McpSession {
+            id,
+            services,
+            episode,
+            activity,
+            cancel: Arc::default(),
+            registered,
+        }
+    }
+
+    pub fn reset_result(&self) -> StepResult {
+        self.episode.reset_result()
+    }
+}
+
+impl Actor for McpSession {
+    type Context = Context<Self>;
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.cancel.store(true, Ordering::Relaxed);
+        if self.registered {
+            self.services.supervisor.do_send(Unregister {
+                id: self.id.clone(),
+            });
+        }
+    }
+}
+
+impl EpisodeHost for McpSession {
+    fn services(&self) -> &Services {
+        &self.services
+    }
+
+    fn episode_mut(&mut self) -> Option<&mut Episode> {
+        Some(&mut self.episode)
+    }
+
+    fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancel.clone()
+    }
+}
+
+impl Handler<McpCall> for McpSession {
+    type Result = AtomicResponse<Self, Result<StepResult, ErrorBody>>;
+
+    fn handle(&mut self, msg: McpCall, _: &mut Context<Self>) -> Self::Result {
+        self.activity.touch();
+        AtomicResponse::new(host::step(self, msg.action))
+    }
+}
+
+impl Handler<ForceClose> for McpSession {
+    type Result = ();
+
+    fn handle(&mut self, msg: ForceClose, ctx: &mut Context<Self>) {
+        tracing::info!(session = %self.id, reason = %msg.reason.describe(), "closing MCP session");
+        ctx.stop();
+    }
+}
+
+/// Plays one action on a fresh random episode in a throwaway session: the stateless HTTP
+/// `/step`, and MCP `tools/call` without a session id.
+pub async fn one_shot(services: &Services, action: SqlAction) -> Result<StepResult, ErrorBody> {
+    let episode = host::reset(services, &ResetParams::default())?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let session =
+        McpSession::new(id, services.clone(), episode, Activity::default(), false).start();
+    let reply = session.send(McpCall { action }).await;
+    session.do_send(ForceClose {
+        reason: CloseReason::Requested,
+    });
+    reply.map_err(|e| {
+        ErrorBody::new(
+            ErrorCode::ExecutionError,
+            format!("session unavailable: {e}"),
+        )
+    })?
+}

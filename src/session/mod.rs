@@ -1,0 +1,58 @@
+//! Sessions: the actors that own an episode. A WebSocket connection is one session
+//! ([`socket::WsSession`]); an MCP session over HTTP is another ([`mcp_session::McpSession`]).
+//! Both play episodes through [`host`], which runs the episode rules of [`episode`] against the
+//! database and reward actors.
+
+pub mod episode;
+pub mod host;
+pub mod mcp_session;
+pub mod messages;
+pub mod socket;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::Addr;
+
+use crate::catalog::Catalog;
+use crate::database::DatabaseWorker;
+use crate::reward::config::RewardConfig;
+use crate::reward::RewardWorker;
+use crate::supervisor::EpisodeSupervisor;
+use episode::EpisodeRules;
+
+/// Everything a session talks to; cheap to clone (handles and shared pointers).
+#[derive(Clone)]
+pub struct Services {
+    pub catalog: Arc<Catalog>,
+    pub db: Addr<DatabaseWorker>,
+    pub reward: Addr<RewardWorker>,
+    pub supervisor: Addr<EpisodeSupervisor>,
+    pub rules: Arc<EpisodeRules>,
+    pub reward_config: Arc<RewardConfig>,
+    pub heartbeat: Heartbeat,
+}
+
+/// How a WebSocket session finds out its peer is gone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Heartbeat {
+    /// A ping is sent this often.
+    pub interval: Duration,
+    /// With nothing heard from the peer for this long (not even a pong), the session ends.
+    pub timeout: Duration,
+}
+
+/// Pings go out every 20 s, like the Python client's own keep-alive.
+pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(20);
+/// Three missed pongs and a bit: a peer whose TCP connection died half-open is dropped within a
+/// minute, while a client busy generating still answers pings from its I/O thread.
+pub const DEFAULT_HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(70);
+
+impl Default for Heartbeat {
+    fn default() -> Self {
+        Heartbeat {
+            interval: DEFAULT_HEARTBEAT_INTERVAL,
+            timeout: DEFAULT_HEARTBEAT_TIMEOUT,
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Building the server: load and prove the catalog, start the actors, bind the listener. `main`
+//! and the integration tests both go through [`Application::build`].
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::Actor;
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+
+use crate::catalog::Catalog;
+use crate::config::ServerConfig;
+use crate::session::Services;
+use crate::supervisor::EpisodeSupervisor;
+use crate::{database, http, reward};
+
+/// After a WebSocket close handshake the server must drop the TCP connection first (RFC 6455), and
+/// the Python client waits for it; actix's default of one second made every client `close()`
+/// take a second.
+const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_millis(100);
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    services: Services,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
+    #[error("{path}: cannot open connection pool: {source}")]
+    Pool { path: String, source: r2d2::Error },
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+impl Application {
+    /// Loads the catalog from the configured data directory and builds the server on it.
+    /// Must run inside an actix system.
+    pub fn build(config: ServerConfig) -> Result<Application, StartupError> {
+        let catalog = Catalog::load(&config.data_dir)?;
+        Self::build_with_catalog(config, Arc::new(catalog))
+    }
+
+    /// Builds the server on an already loaded catalog (tests share one between servers).
+    pub fn build_with_catalog(
+        config: ServerConfig,
+        catalog: Arc<Catalog>,
+    ) -> Result<Application, StartupError> {
+        let pools = database::open_pools(&catalog, config.db_workers)
+            .map_err(|(path, source)| StartupError::Pool { path, source })?;
+        let services = Services {
+            db: database::start(pools, config.rules.limits.clone(), config.db_workers),
+            reward: reward::start(config.reward.clone(), config.reward_workers),
+            supervisor: EpisodeSupervisor::new(config.max_sessions, config.idle_timeout).start(),
+            catalog,
+            rules: config.rules.clone(),
+            reward_config: config.reward.clone(),
+            heartbeat: config.heartbeat,
+        };
+        let address = format!("{}:{}", config.host, config.port);
+        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                address: address.clone(),
+                source,
+            })?
+            .port();
+        let data = web::Data::new(services.clone());
+        let server =
+            HttpServer::new(move || App::new().app_data(data.clone()).configure(http::configure))
+                .workers(config.http_workers)
+                .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+                .listen(listener)
+                .map_err(|source| StartupError::Bind { address, source })?
+                .run();
+        Ok(Application {
+            port,
+            server,
+            services,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// A handle that stops the server (gracefully) from elsewhere.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

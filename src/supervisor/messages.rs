@@ -1,0 +1,93 @@
+//! Messages between sessions and the supervisor.
+
+use actix::{Message, MessageResponse, Recipient};
+
+use super::activity::Activity;
+use crate::session::messages::McpCall;
+
+/// How a session is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    WebSocket,
+    Mcp,
+}
+
+/// Asks for a place among the active sessions.
+#[derive(Message)]
+#[rtype(result = "Result<(), CapacityReached>")]
+pub struct Register {
+    pub id: String,
+    pub kind: SessionKind,
+    pub closer: Recipient<ForceClose>,
+    pub activity: Activity,
+    /// For MCP sessions: where `tools/call` with this session id goes.
+    pub mcp: Option<Recipient<McpCall>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapacityReached {
+    pub active: usize,
+    pub max: usize,
+}
+
+/// A session has ended; sent from its `stopped`, so it is sent however the session ended.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Unregister {
+    pub id: String,
+}
+
+/// The supervisor ends a session.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct ForceClose {
+    pub reason: CloseReason,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CloseReason {
+    Idle { limit_secs: u64 },
+    Requested,
+    Shutdown,
+}
+
+impl CloseReason {
+    pub fn describe(&self) -> String {
+        match self {
+            CloseReason::Idle { limit_secs } => {
+                format!("session closed: idle for more than {limit_secs} s")
+            }
+            CloseReason::Requested => "session closed on request".into(),
+            CloseReason::Shutdown => "server shutting down".into(),
+        }
+    }
+}
+
+/// Finds an MCP session by id.
+#[derive(Message)]
+#[rtype(result = "Option<Recipient<McpCall>>")]
+pub struct FindMcp {
+    pub id: String,
+}
+
+/// Closes an MCP session by id (`openenv/session/close`).
+#[derive(Message)]
+#[rtype(result = "bool")]
+pub struct CloseMcp {
+    pub id: String,
+}
+
+/// How many sessions there are.
+#[derive(Message)]
+#[rtype(result = "SessionStats")]
+pub struct GetStats;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, MessageResponse)]
+pub struct SessionStats {
+    pub active_sessions: usize,
+    pub websocket_sessions: usize,
+    pub mcp_sessions: usize,
+    pub max_sessions: usize,
+    pub sessions_started: u64,
+    pub sessions_reaped_idle: u64,
+}

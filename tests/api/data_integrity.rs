@@ -1,0 +1,26 @@
+//! The bundled databases are byte-identical to the Spider files recorded in ATTRIBUTION.md.
+
+use sha2::{Digest, Sha256};
+
+use crate::helpers::data_dir;
+
+#[test]
+fn database_files_match_their_recorded_hashes() {
+    let attribution = std::fs::read_to_string(data_dir().join("ATTRIBUTION.md")).unwrap();
+    let mut checked = 0;
+    for line in attribution.lines() {
+        // Rows of the hash table: | `databases/<db>/<db>.sqlite` | bytes | `sha256` |
+        let cells: Vec<&str> = line
+            .split('|')
+            .map(|c| c.trim().trim_matches('`'))
+            .collect();
+        if cells.len() < 4 || !cells[1].starts_with("databases/") || cells[3].len() != 64 {
+            continue;
+        }
+        let bytes = std::fs::read(data_dir().join(cells[1])).unwrap();
+        let digest = format!("{:x}", Sha256::digest(&bytes));
+        assert_eq!(digest, cells[3], "{} changed", cells[1]);
+        checked += 1;
+    }
+    assert_eq!(checked, 20, "every bundled database has a recorded hash");
+}

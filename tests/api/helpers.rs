@@ -1,0 +1,253 @@
+//! Starting the real server on an ephemeral port and talking to it over HTTP and WebSocket.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use awc::ws;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use sqlenv::catalog::Catalog;
+use sqlenv::config::ServeArgs;
+use sqlenv::startup::Application;
+use sqlenv::supervisor::messages::{GetStats, SessionStats};
+
+/// How long a test waits for any one reply before failing.
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+/// The bundled catalog, loaded once for the whole test binary.
+pub fn catalog() -> Arc<Catalog> {
+    static CATALOG: OnceLock<Arc<Catalog>> = OnceLock::new();
+    CATALOG
+        .get_or_init(|| Arc::new(Catalog::load(&data_dir()).expect("bundled data loads")))
+        .clone()
+}
+
+/// Server flags for tests: loopback, a free port, the bundled data.
+pub fn test_args() -> ServeArgs {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+    let mut args = Wrapper::parse_from(["test"]).args;
+    args.host = "127.0.0.1".into();
+    args.port = 0;
+    args.data_dir = data_dir();
+    args.http_workers = Some(2);
+    args
+}
+
+pub struct TestApp {
+    pub port: u16,
+    pub app_handle: actix_web::dev::ServerHandle,
+    pub services: sqlenv::session::Services,
+}
+
+impl TestApp {
+    pub fn http(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let mut resp = awc::Client::default()
+            .get(self.http(path))
+            .send()
+            .await
+            .expect("GET");
+        let status = resp.status().as_u16();
+        let body = resp
+            .json::<Value>()
+            .limit(4 << 20)
+            .await
+            .expect("JSON body");
+        (status, body)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let mut resp = awc::Client::default()
+            .post(self.http(path))
+            .send_json(body)
+            .await
+            .expect("POST");
+        let status = resp.status().as_u16();
+        let body = resp
+            .json::<Value>()
+            .limit(4 << 20)
+            .await
+            .expect("JSON body");
+        (status, body)
+    }
+
+    pub async fn stats(&self) -> SessionStats {
+        self.services
+            .supervisor
+            .send(GetStats)
+            .await
+            .expect("supervisor answers")
+    }
+
+    /// Waits until the session count is `n` (sessions deregister asynchronously).
+    pub async fn wait_for_sessions(&self, n: usize) -> SessionStats {
+        for _ in 0..200 {
+            let stats = self.stats().await;
+            if stats.active_sessions == n {
+                return stats;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("session count never reached {n}: {:?}", self.stats().await);
+    }
+
+    pub async fn connect(&self) -> WsClient {
+        let (_, framed) = awc::Client::default()
+            .ws(format!("ws://127.0.0.1:{}/ws", self.port))
+            .max_frame_size(8 << 20)
+            .connect()
+            .await
+            .expect("WebSocket connects");
+        WsClient { framed }
+    }
+
+    pub async fn stop(self) {
+        self.app_handle.stop(true).await;
+    }
+}
+
+/// Starts a server with `configure` applied to the test flags.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
+    sqlenv::telemetry::init();
+    let mut args = test_args();
+    configure(&mut args);
+    let config = args.into_config().expect("valid test config");
+    let app = Application::build_with_catalog(config, catalog()).expect("server builds");
+    let port = app.port();
+    let app_handle = app.handle();
+    let services = app.services().clone();
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        port,
+        app_handle,
+        services,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub struct WsClient {
+    pub framed: actix_codec::Framed<awc::BoxedSocket, ws::Codec>,
+}
+
+impl WsClient {
+    pub async fn send_text(&mut self, text: &str) {
+        self.framed
+            .send(ws::Message::Text(text.to_owned().into()))
+            .await
+            .expect("send frame");
+    }
+
+    pub async fn framed_send_binary(&mut self) {
+        self.framed
+            .send(ws::Message::Binary(vec![0u8, 159, 146, 150].into()))
+            .await
+            .expect("send frame");
+    }
+
+    pub async fn send(&mut self, message: &Value) {
+        self.send_text(&message.to_string()).await;
+    }
+
+    /// The next frame, answering pings on the way, as the Python client does.
+    pub async fn next_frame(&mut self) -> Option<ws::Frame> {
+        loop {
+            let frame = actix_web::rt::time::timeout(REPLY_TIMEOUT, self.framed.next())
+                .await
+                .expect("reply in time")?;
+            match frame.ok()? {
+                ws::Frame::Ping(p) => {
+                    let _ = self.framed.send(ws::Message::Pong(p)).await;
+                }
+                other => return Some(other),
+            }
+        }
+    }
+
+    /// The next text frame, parsed.
+    pub async fn recv(&mut self) -> Value {
+        match self.next_frame().await {
+            Some(ws::Frame::Text(bytes)) => serde_json::from_slice(&bytes).expect("JSON frame"),
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+
+    pub async fn request(&mut self, message: Value) -> Value {
+        self.send(&message).await;
+        self.recv().await
+    }
+
+    pub async fn reset(&mut self, data: Value) -> Value {
+        self.request(json!({"type": "reset", "data": data})).await
+    }
+
+    pub async fn step(&mut self, action_type: &str, argument: &str) -> Value {
+        self.request(
+            json!({"type": "step", "data": {"action_type": action_type, "argument": argument}}),
+        )
+        .await
+    }
+
+    /// Sends a close frame and waits for the server's close.
+    pub async fn close(mut self) {
+        let _ = self.framed.send(ws::Message::Close(None)).await;
+        while let Ok(Some(Ok(frame))) =
+            actix_web::rt::time::timeout(REPLY_TIMEOUT, self.framed.next()).await
+        {
+            if matches!(frame, ws::Frame::Close(_)) {
+                break;
+            }
+        }
+    }
+
+    /// Waits for the server to close the connection; returns the close reason text.
+    pub async fn expect_closed(&mut self) -> String {
+        loop {
+            match self.next_frame().await {
+                Some(ws::Frame::Close(reason)) => {
+                    return reason.and_then(|r| r.description).unwrap_or_default()
+                }
+                None => return String::new(),
+                Some(_) => continue,
+            }
+        }
+    }
+}
+
+/// A served question of the bundled catalog that satisfies `pred`.
+pub fn question_where(
+    pred: impl Fn(&sqlenv::catalog::question::Question) -> bool,
+) -> Arc<sqlenv::catalog::question::Question> {
+    catalog()
+        .questions()
+        .served()
+        .iter()
+        .find(|q| pred(q))
+        .cloned()
+        .expect("a matching question")
+}
+
+/// Writes a gold answer the way an agent would: one value per line, cells of a row as `a | b`.
+pub fn answer_text(q: &sqlenv::catalog::question::Question) -> String {
+    let cell = |c: &sqlenv::database::value::Cell| c.display();
+    q.gold_answer
+        .iter()
+        .map(|row| row.iter().map(cell).collect::<Vec<_>>().join(" | "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

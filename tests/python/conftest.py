@@ -1,0 +1,58 @@
+"""Starts the real sqlenv server (the binary cargo built) on a free loopback port for the tests."""
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_S = 30
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    binary = os.environ.get("SQLENV_BIN", str(ROOT / "target" / "debug" / "sqlenv"))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(ROOT / "data")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode()}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1) as resp:
+                if json.load(resp).get("status") == "healthy":
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("server did not become healthy in time")
+        time.sleep(0.1)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def questions():
+    with open(ROOT / "data" / "questions" / "spider_dev.json") as f:
+        return {q["id"]: q for q in json.load(f)}
