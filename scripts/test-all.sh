@@ -17,6 +17,9 @@ if [ ! -x "$venv/bin/pytest" ] || ! "$venv/bin/python" -c 'import openenv' 2>/de
 fi
 SQLENV_BIN="$PWD/target/debug/sqlenv" "$venv/bin/pytest" -q tests/python
 
+# The browser playground, played end to end in headless Chromium (installs what it needs).
+SQLENV_BIN="$PWD/target/debug/sqlenv" bash scripts/test-e2e.sh
+
 after=$(hash_databases)
 if [ "$before" != "$after" ]; then
   echo "database files changed during the tests:" >&2

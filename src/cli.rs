@@ -24,15 +24,24 @@ pub enum Command {
     /// Work with question files.
     #[command(subcommand)]
     Questions(QuestionsCommand),
+    /// Play scripted policies (oracle, random, reward-gaming strategies) and report their
+    /// accuracy and mean return per difficulty.
+    Eval(crate::agent::eval::EvalArgs),
+    /// Probe a running server and its data (the container HEALTHCHECK): exit 0 healthy,
+    /// 1 unhealthy.
+    Healthcheck(crate::healthcheck::HealthcheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum QuestionsCommand {
-    /// Load the data directory exactly as the server does and report what it holds.
+    /// Check question files exactly as the server loads them (contract, db_list.json, every
+    /// gold SQL and answer) and report every problem with its file, record and key.
     Validate {
         /// Directory with tables.json, databases/ and questions/.
         #[arg(long, env = "SQLENV_DATA_DIR", default_value = "data")]
         data_dir: PathBuf,
+        /// Question files to check (default: every file in <data-dir>/questions).
+        files: Vec<PathBuf>,
     },
     /// Convert Spider's dev.json into a question file, running every gold SQL on the bundled
     /// databases to record its answer and assigning the train/eval split.
@@ -47,4 +56,15 @@ pub enum QuestionsCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Generate questions (exactly one of --template, --procedural, --llm-gen, or --all), prove
+    /// them like every question file and write them to --out.
+    Generate(crate::questions::generate::GenerateArgs),
+    /// Show questions of one source with their SQL and answers.
+    Inspect(crate::questions::inspect::InspectArgs),
+    /// Count questions per database x difficulty x source x split; --gaps lists thin cells.
+    Stats(crate::questions::stats::StatsArgs),
+    /// Recompute the deterministic train/eval split of the question files in place.
+    Split(crate::questions::split::SplitArgs),
+    /// Write JSONL per split and a dataset card, ready for a dataset hub (no upload).
+    Export(crate::questions::export::ExportArgs),
 }

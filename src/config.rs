@@ -71,6 +71,10 @@ pub struct ServeArgs {
     /// A JSON file overriding reward constants (keys of the reward config; see docs/reward.md).
     #[arg(long, env = "SQLENV_REWARD_CONFIG")]
     pub reward_config: Option<PathBuf>,
+    /// Whole seconds a shutdown (SIGTERM, SIGINT) may take: in-flight steps finish and every
+    /// session gets a close frame; whatever is still running after this is cut.
+    #[arg(long, env = "SQLENV_SHUTDOWN_GRACE_SECS", default_value_t = crate::shutdown::DEFAULT_GRACE.as_secs())]
+    pub shutdown_grace_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +90,7 @@ pub struct ServerConfig {
     pub reward_workers: usize,
     pub http_workers: usize,
     pub reward: Arc<RewardConfig>,
+    pub shutdown_grace: Duration,
 }
 
 fn seconds(name: &str, value: f64) -> Result<Duration, String> {
@@ -123,6 +128,10 @@ impl ServeArgs {
         reward
             .validate()
             .map_err(|e| format!("reward config: {e}"))?;
+        // Refuse a configuration under which exploring for the whole budget could out-earn a
+        // correct answer.
+        crate::reward::shaping::check_budget(&reward, self.step_budget)
+            .map_err(|e| format!("reward config with --step-budget {}: {e}", self.step_budget))?;
         let heartbeat = Heartbeat {
             interval: seconds("--heartbeat-interval-secs", self.heartbeat_interval_secs)?,
             timeout: seconds("--heartbeat-timeout-secs", self.heartbeat_timeout_secs)?,
@@ -131,6 +140,10 @@ impl ServeArgs {
             return Err(
                 "--heartbeat-timeout-secs must be longer than --heartbeat-interval-secs".into(),
             );
+        }
+        if self.shutdown_grace_secs == 0 {
+            // Zero would cut every connection before a session could send its close frame.
+            return Err("--shutdown-grace-secs must be at least 1".into());
         }
         if self.query_timeout_ms == 0 {
             return Err("--query-timeout-ms must be at least 1".into());
@@ -159,6 +172,7 @@ impl ServeArgs {
             reward_workers: positive("--reward-workers", self.reward_workers.unwrap_or(cores()))?,
             http_workers: positive("--http-workers", self.http_workers.unwrap_or(cores()))?,
             reward: Arc::new(reward),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
         })
     }
 }

@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! - [`catalog`]: the databases and questions, loaded and proven at start-up.
+//! - [`questions`]: the `sqlenv questions` commands: validate, generate, inspect, stats, split, export.
 //! - [`database`]: the database-pool actor and the read-only query machinery.
 //! - [`reward`]: the reward actor and the pure scoring rules.
 //! - [`session`]: the session actors that own episodes (WebSocket, MCP) and the episode rules.
@@ -11,15 +12,21 @@
 //! - [`protocol`]: the OpenEnv wire types.
 //! - [`http`]: the route table.
 //! - [`startup`], [`config`], [`cli`], [`telemetry`]: building and running the server.
+//! - [`agent`]: scripted policies, an episode client and `sqlenv eval`.
+//! - [`shutdown`]: the graceful shutdown on SIGTERM/SIGINT; [`healthcheck`]: the container probe.
 
+pub mod agent;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod database;
+pub mod healthcheck;
 pub mod http;
 pub mod protocol;
+pub mod questions;
 pub mod reward;
 pub mod session;
+pub mod shutdown;
 pub mod startup;
 pub mod supervisor;
 pub mod telemetry;

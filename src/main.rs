@@ -3,8 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sqlenv::catalog::{spider_import, Catalog};
-use sqlenv::cli::{Cli, Command, QuestionsCommand};
+use sqlenv::cli::{Cli, Command};
 use sqlenv::startup::Application;
 
 fn main() -> ExitCode {
@@ -12,15 +11,10 @@ fn main() -> ExitCode {
     sqlenv::telemetry::init();
     let outcome = match cli.command {
         Command::Serve(args) => serve(args),
-        Command::Questions(QuestionsCommand::Validate { data_dir }) => validate(&data_dir),
-        Command::Questions(QuestionsCommand::ImportSpider { dev, data_dir, out }) => {
-            spider_import::import_spider_dev(&dev, &data_dir)
-                .and_then(|questions| {
-                    spider_import::write_questions(&out, &questions).map(|()| questions.len())
-                })
-                .map(|n| println!("wrote {n} questions to {}", out.display()))
-                .map_err(|e| e.to_string())
-        }
+        Command::Eval(args) => sqlenv::agent::eval::run(args).map_err(|e| e.to_string()),
+        // Its own exit statuses: Docker reads 1 as unhealthy and reserves 2.
+        Command::Healthcheck(args) => return sqlenv::healthcheck::run_command(&args),
+        Command::Questions(command) => sqlenv::questions::run(command).map_err(|e| e.to_string()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -35,6 +29,8 @@ fn serve(args: sqlenv::config::ServeArgs) -> Result<(), String> {
     let config = args.into_config()?;
     actix_web::rt::System::new().block_on(async move {
         let started = std::time::Instant::now();
+        // Listen before the port opens, so an early SIGTERM still shuts down gracefully.
+        let signals = sqlenv::shutdown::Signals::listen().map_err(|e| e.to_string())?;
         let app = Application::build(config.clone()).map_err(|e| e.to_string())?;
         let questions = app.services().catalog.questions();
         tracing::info!(
@@ -48,19 +44,8 @@ fn serve(args: sqlenv::config::ServeArgs) -> Result<(), String> {
             config.host,
             app.port()
         );
-        app.run_until_stopped().await.map_err(|e| e.to_string())
+        sqlenv::shutdown::serve_until_signalled(app, signals)
+            .await
+            .map_err(|e| e.to_string())
     })
-}
-
-fn validate(data_dir: &std::path::Path) -> Result<(), String> {
-    let catalog = Catalog::load(data_dir).map_err(|e| e.to_string())?;
-    let questions = catalog.questions();
-    println!(
-        "ok: {} databases, {} questions ({} served, {} not served: empty gold result)",
-        catalog.databases().count(),
-        questions.len(),
-        questions.served().len(),
-        questions.empty_gold()
-    );
-    Ok(())
 }

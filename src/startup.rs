@@ -80,6 +80,9 @@ impl Application {
             HttpServer::new(move || App::new().app_data(data.clone()).configure(http::configure))
                 .workers(config.http_workers)
                 .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+                // Signals are handled by `crate::shutdown`, which closes the sessions first.
+                .disable_signals()
+                .shutdown_timeout(config.shutdown_grace.as_secs())
                 .listen(listener)
                 .map_err(|source| StartupError::Bind { address, source })?
                 .run();
@@ -96,6 +99,11 @@ impl Application {
 
     pub fn services(&self) -> &Services {
         &self.services
+    }
+
+    /// Stops the server the graceful way: sessions get a close frame first (see `shutdown`).
+    pub fn shutdown_handle(&self) -> crate::shutdown::ShutdownHandle {
+        crate::shutdown::ShutdownHandle::new(self.server.handle(), self.services.supervisor.clone())
     }
 
     /// A handle that stops the server (gracefully) from elsewhere.

@@ -3,7 +3,8 @@
 //!
 //! - `tables.json` — Spider's schema file; it lists the databases to load.
 //! - `databases/<db_id>/<db_id>.sqlite` — one read-only SQLite file per database.
-//! - `questions/*.json` — question files (see [`question::Question`]).
+//! - `questions/*.json` — question files (see [`question::Question`]); `questions/db_list.json`
+//!   names the databases questions may use.
 //!
 //! Anything missing or inconsistent is an error naming the file, and the server does not start.
 
@@ -41,8 +42,10 @@ impl Catalog {
     /// Loads and checks everything under `data_dir`.
     pub fn load(data_dir: &Path) -> Result<Catalog, CatalogError> {
         let databases = load_databases(data_dir)?;
-        let files = questions::read_question_files(&data_dir.join("questions"))?;
-        questions::validate(&files, &databases)?;
+        let dir = data_dir.join("questions");
+        let listed = questions::read_db_list(&dir, &databases)?;
+        let files = questions::read_question_files(&dir)?;
+        questions::validate(&files, &databases, &listed)?;
         let questions = QuestionBank::new(files.into_iter().flat_map(|(_, records)| records));
         Ok(Catalog {
             databases,
@@ -74,15 +77,7 @@ pub fn database_path(data_dir: &Path, db_id: &str) -> PathBuf {
 /// Opens and introspects every database `tables.json` lists, checking its tables match.
 pub fn load_databases(data_dir: &Path) -> Result<BTreeMap<String, Arc<Database>>, CatalogError> {
     let manifest = data_dir.join("tables.json");
-    let text = std::fs::read_to_string(&manifest).map_err(|source| CatalogError::Read {
-        path: manifest.clone(),
-        source,
-    })?;
-    let schemas: Vec<SpiderSchema> =
-        serde_json::from_str(&text).map_err(|source| CatalogError::Json {
-            path: manifest.clone(),
-            source,
-        })?;
+    let schemas: Vec<SpiderSchema> = error::read_json(&manifest)?;
     if schemas.is_empty() {
         return Err(CatalogError::Invalid {
             path: manifest,

@@ -1,7 +1,7 @@
 //! Loading question files and proving every record against its database: the gold SQL must run
 //! under the same read-only guard agents get and return exactly the stored gold answer.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rand::Rng;
 
-use super::error::CatalogError;
+use super::error::{read_json, CatalogError};
 use super::question::{AnswerType, Difficulty, Question, Split};
 use super::schema::Database;
 use crate::database::connection::open_hardened;
@@ -20,8 +20,15 @@ use crate::database::value::Cell;
 /// Gold SQL is trusted but must still finish: a generous limit for start-up checks.
 const GOLD_QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Reads every `*.json` question file in `dir`, in name order.
-pub fn read_question_files(dir: &Path) -> Result<Vec<(PathBuf, Vec<Question>)>, CatalogError> {
+/// The file in the questions directory that names the databases in use; not a question file.
+pub const DB_LIST_FILE: &str = "db_list.json";
+
+/// Keys of an older question format. They are refused, not migrated, so a stale file cannot
+/// load with its answers silently dropped.
+const LEGACY_KEYS: [&str; 2] = ["_ground_truth", "_ground_truths"];
+
+/// The question files in `dir` (`*.json` except [`DB_LIST_FILE`]), in name order.
+pub fn question_paths(dir: &Path) -> Result<Vec<PathBuf>, CatalogError> {
     let entries = std::fs::read_dir(dir).map_err(|source| CatalogError::Read {
         path: dir.to_owned(),
         source,
@@ -29,6 +36,7 @@ pub fn read_question_files(dir: &Path) -> Result<Vec<(PathBuf, Vec<Question>)>, 
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|ext| ext == "json"))
+        .filter(|p| p.file_name().is_none_or(|name| name != DB_LIST_FILE))
         .collect();
     paths.sort();
     if paths.is_empty() {
@@ -37,21 +45,98 @@ pub fn read_question_files(dir: &Path) -> Result<Vec<(PathBuf, Vec<Question>)>, 
             message: "no question files (*.json)".into(),
         });
     }
-    paths
-        .into_iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Read {
+    Ok(paths)
+}
+
+/// Reads `db_list.json` in `dir` (a JSON array of db_ids) and checks every database it lists
+/// is loaded (listed in tables.json).
+pub fn read_db_list(
+    dir: &Path,
+    databases: &BTreeMap<String, Arc<Database>>,
+) -> Result<BTreeSet<String>, CatalogError> {
+    let path = dir.join(DB_LIST_FILE);
+    let listed: Vec<String> = read_json(&path)?;
+    let mut set = BTreeSet::new();
+    let mut errors = Vec::new();
+    for db_id in listed {
+        if !databases.contains_key(&db_id) {
+            errors.push(CatalogError::Invalid {
                 path: path.clone(),
-                source,
-            })?;
-            let records: Vec<Question> =
-                serde_json::from_str(&text).map_err(|source| CatalogError::Json {
-                    path: path.clone(),
-                    source,
-                })?;
-            Ok((path, records))
-        })
-        .collect()
+                message: format!("lists '{db_id}', which tables.json does not"),
+            });
+        } else if !set.insert(db_id.clone()) {
+            errors.push(CatalogError::Invalid {
+                path: path.clone(),
+                message: format!("lists '{db_id}' twice"),
+            });
+        }
+    }
+    match CatalogError::from_list(errors) {
+        Some(e) => Err(e),
+        None => Ok(set),
+    }
+}
+
+/// Reads every question file in `dir`, in name order, reporting every malformed record.
+pub fn read_question_files(dir: &Path) -> Result<Vec<(PathBuf, Vec<Question>)>, CatalogError> {
+    read_files(&question_paths(dir)?)
+}
+
+/// Reads the given question files, reporting the problems of all of them at once.
+pub fn read_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<Question>)>, CatalogError> {
+    let mut files = Vec::with_capacity(paths.len());
+    let mut errors = Vec::new();
+    for path in paths {
+        match read_question_file(path) {
+            Ok(records) => files.push((path.clone(), records)),
+            Err(e) => errors.extend(e.into_list()),
+        }
+    }
+    match CatalogError::from_list(errors) {
+        Some(e) => Err(e),
+        None => Ok(files),
+    }
+}
+
+/// Reads one question file. Each record is first read as plain JSON so a legacy key gets a
+/// message naming its replacement, then as a [`Question`] (which refuses unknown keys).
+pub fn read_question_file(path: &Path) -> Result<Vec<Question>, CatalogError> {
+    let raw: Vec<serde_json::Value> = read_json(path)?;
+    let mut records = Vec::with_capacity(raw.len());
+    let mut errors = Vec::new();
+    for (index, value) in raw.into_iter().enumerate() {
+        let id = value
+            .get("id")
+            .and_then(|v| v.as_str())
+            .unwrap_or("?")
+            .to_owned();
+        let fail = |message: String| CatalogError::Record {
+            path: path.to_owned(),
+            index,
+            id: id.clone(),
+            message,
+        };
+        let legacy: Vec<&str> = LEGACY_KEYS
+            .into_iter()
+            .filter(|k| value.get(k).is_some())
+            .collect();
+        if !legacy.is_empty() {
+            for key in legacy {
+                errors.push(fail(format!(
+                    "legacy key '{key}' is not accepted: store the answer under 'gold_answer'"
+                )));
+            }
+            continue;
+        }
+        match serde_json::from_value::<Question>(value) {
+            Ok(q) => records.push(q),
+            Err(e) => errors.push(fail(e.to_string())),
+        }
+    }
+    match CatalogError::from_list(errors) {
+        Some(e) => Err(e),
+        None => Ok(records),
+    }
 }
 
 /// A result with no rows, or only NULLs, answers nothing: such questions are never served.
@@ -100,10 +185,10 @@ fn execute_on(conn: &rusqlite::Connection, sql: &str) -> Result<(usize, Vec<Vec<
 /// Checks one record against the databases; `conn` is a hardened connection to its database.
 fn check_record(q: &Question, conn: &rusqlite::Connection) -> Result<(), String> {
     let (columns, rows) =
-        execute_on(conn, &q.gold_sql).map_err(|e| format!("gold_sql does not run: {e}"))?;
+        execute_on(conn, &q.gold_sql).map_err(|e| format!("gold_sql: does not run: {e}"))?;
     if !same_rows(&q.gold_answer, &rows, q.is_ordered()) {
         return Err(format!(
-            "gold_answer does not match what gold_sql returns ({} rows stored, {} returned)",
+            "gold_answer: does not match what gold_sql returns ({} rows stored, {} returned)",
             q.gold_answer.len(),
             rows.len()
         ));
@@ -111,19 +196,22 @@ fn check_record(q: &Question, conn: &rusqlite::Connection) -> Result<(), String>
     let shape = AnswerType::of_result(columns, &rows);
     if shape != q.answer_type {
         return Err(format!(
-            "answer_type is {:?} but the gold result is a {:?}",
+            "answer_type: is {:?} but the gold result is a {:?}",
             q.answer_type, shape
         ));
     }
     Ok(())
 }
 
-/// Validates all records of all files: unique ids, known databases, gold SQL and gold answers.
-/// Records are checked in parallel, one thread per core, grouped by database.
+/// Validates all records of all files: unique ids, databases listed in `db_list.json` (`listed`),
+/// gold SQL and gold answers. Every problem is reported, not just the first. Records are checked
+/// in parallel, one thread per core, grouped by database.
 pub fn validate(
     files: &[(PathBuf, Vec<Question>)],
     databases: &BTreeMap<String, Arc<Database>>,
+    listed: &BTreeSet<String>,
 ) -> Result<(), CatalogError> {
+    let mut errors = Vec::new();
     let mut seen = HashSet::new();
     let mut by_db: HashMap<&str, Vec<(&Path, usize, &Question)>> = HashMap::new();
     for (path, records) in files {
@@ -135,13 +223,21 @@ pub fn validate(
                 message,
             };
             if q.id.trim().is_empty() || q.question.trim().is_empty() {
-                return Err(fail("id and question must not be empty".into()));
+                errors.push(fail("id and question must not be empty".into()));
             }
             if !seen.insert(q.id.as_str()) {
-                return Err(fail("duplicate id".into()));
+                errors.push(fail("duplicate id".into()));
             }
             if !databases.contains_key(&q.db_id) {
-                return Err(fail(format!("unknown db_id '{}'", q.db_id)));
+                errors.push(fail(format!("db_id: unknown database '{}'", q.db_id)));
+                continue;
+            }
+            if !listed.contains(&q.db_id) {
+                errors.push(fail(format!(
+                    "db_id: '{}' is not listed in {DB_LIST_FILE}",
+                    q.db_id
+                )));
+                continue;
             }
             by_db
                 .entry(q.db_id.as_str())
@@ -149,7 +245,8 @@ pub fn validate(
                 .push((path, index, q));
         }
     }
-    let groups: Vec<_> = by_db.into_iter().collect();
+    let mut groups: Vec<_> = by_db.into_iter().collect();
+    groups.sort_by_key(|(db, _)| *db);
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(groups.len().max(1));
@@ -157,37 +254,64 @@ pub fn validate(
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let mine: Vec<_> = groups.iter().skip(t).step_by(threads).collect();
-                scope.spawn(move || -> Result<(), CatalogError> {
-                    for (db_id, records) in mine {
-                        let Some(db) = databases.get(*db_id) else {
-                            continue;
-                        };
-                        let conn = open_hardened(&db.path).map_err(|e| CatalogError::Database {
-                            path: db.path.clone(),
-                            message: e.to_string(),
-                        })?;
-                        for (path, index, q) in records {
-                            check_record(q, &conn).map_err(|message| CatalogError::Record {
-                                path: path.to_path_buf(),
-                                index: *index,
-                                id: q.id.clone(),
-                                message,
-                            })?;
-                        }
-                    }
-                    Ok(())
-                })
+                scope.spawn(move || check_groups(&mine, databases))
             })
             .collect();
-        handles.into_iter().try_for_each(|h| {
-            h.join().unwrap_or_else(|_| {
-                Err(CatalogError::Invalid {
+        for h in handles {
+            match h.join() {
+                Ok(found) => errors.extend(found),
+                Err(_) => errors.push(CatalogError::Invalid {
                     path: PathBuf::from("questions"),
                     message: "validation thread panicked".into(),
-                })
-            })
-        })
-    })
+                }),
+            }
+        }
+    });
+    // Threads finish in any order; report in file and record order.
+    errors.sort_by_key(|e| match e {
+        CatalogError::Record { path, index, .. } => (path.clone(), *index),
+        _ => (PathBuf::new(), 0),
+    });
+    match CatalogError::from_list(errors) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+type Group<'a> = (&'a str, Vec<(&'a Path, usize, &'a Question)>);
+
+/// Runs the gold SQL of each record of some databases, returning every failure.
+fn check_groups(
+    groups: &[&Group<'_>],
+    databases: &BTreeMap<String, Arc<Database>>,
+) -> Vec<CatalogError> {
+    let mut errors = Vec::new();
+    for (db_id, records) in groups {
+        let Some(db) = databases.get(*db_id) else {
+            continue;
+        };
+        let conn = match open_hardened(&db.path) {
+            Ok(conn) => conn,
+            Err(e) => {
+                errors.push(CatalogError::Database {
+                    path: db.path.clone(),
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        for (path, index, q) in records {
+            if let Err(message) = check_record(q, &conn) {
+                errors.push(CatalogError::Record {
+                    path: path.to_path_buf(),
+                    index: *index,
+                    id: q.id.clone(),
+                    message,
+                });
+            }
+        }
+    }
+    errors
 }
 
 /// Which questions a reset may draw from.

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::error::CatalogError;
+use super::error::{read_json, CatalogError};
 use super::load_databases;
 use super::question::{AnswerType, Difficulty, Question, Source, Split};
 use super::questions::execute_gold;
@@ -27,15 +27,7 @@ struct SpiderRecord {
 
 /// Reads Spider's `dev.json` and builds one question per record whose database is bundled.
 pub fn import_spider_dev(dev_json: &Path, data_dir: &Path) -> Result<Vec<Question>, CatalogError> {
-    let text = std::fs::read_to_string(dev_json).map_err(|source| CatalogError::Read {
-        path: dev_json.to_owned(),
-        source,
-    })?;
-    let records: Vec<SpiderRecord> =
-        serde_json::from_str(&text).map_err(|source| CatalogError::Json {
-            path: dev_json.to_owned(),
-            source,
-        })?;
+    let records: Vec<SpiderRecord> = read_json(dev_json)?;
     let databases = load_databases(data_dir)?;
     let mut questions = Vec::with_capacity(records.len());
     for (index, r) in records.into_iter().enumerate() {

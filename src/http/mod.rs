@@ -3,6 +3,7 @@
 pub mod environment;
 pub mod info;
 pub mod mcp;
+pub mod playground;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -18,7 +19,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/step", web::post().to(environment::step))
         .route("/state", web::get().to(environment::state))
         .route("/mcp", web::post().to(mcp::handle))
-        .route("/ws", web::get().to(websocket));
+        .route("/ws", web::get().to(websocket))
+        // The browser playground: `/` redirects to `/web`.
+        .configure(playground::configure);
 }
 
 async fn websocket(

@@ -16,8 +16,9 @@ pub const DEFAULT_STEP_COST: f64 = -0.02;
 pub const DEFAULT_PROGRESS_WEIGHT: f64 = 0.15;
 /// Number of levels the potential is coarsened to (0, .25, .5, .75, 1), so it cannot be hill-climbed.
 pub const DEFAULT_PROGRESS_LEVELS: u32 = 5;
-/// Lowest total an exploring step can pay.
-pub const DEFAULT_CLIP_MIN: f64 = -0.10;
+/// Lowest total an exploring step can pay. Equal to `-DEFAULT_PROGRESS_WEIGHT`, so the clip never
+/// cuts a drop of the potential and progress telescopes (see `clip_preserves_progress`).
+pub const DEFAULT_CLIP_MIN: f64 = -0.15;
 /// Highest total an exploring step can pay.
 pub const DEFAULT_CLIP_MAX: f64 = 0.15;
 /// Paid for a correct ANSWER.
@@ -72,8 +73,9 @@ impl Default for RewardConfig {
 }
 
 impl RewardConfig {
-    /// Checks that every payout is finite, has the sign its role implies, and that a correct
-    /// answer pays more than anything else a single step can pay. The message names the field.
+    /// Checks that every payout is finite, has the sign its role implies, that the clip leaves
+    /// progress exact, and that a correct answer pays more than anything else a single step can
+    /// pay. The message names the field.
     pub fn validate(&self) -> Result<(), String> {
         self.check_finite()?;
         self.check_signs()?;
@@ -81,6 +83,14 @@ impl RewardConfig {
             return Err(format!(
                 "clip range [{}, {}] must contain 0 (clip_min <= 0 <= clip_max)",
                 self.clip_min, self.clip_max
+            ));
+        }
+        if !self.clip_preserves_progress() {
+            return Err(format!(
+                "clip range [{}, {}] must contain [-progress_weight, progress_weight] = [{}, {}]: \
+                 a narrower clip cuts into progress, which then no longer telescopes and can be \
+                 farmed by moving the potential down and up again",
+                self.clip_min, self.clip_max, -self.progress_weight, self.progress_weight
             ));
         }
         if !(2..=MAX_PROGRESS_LEVELS).contains(&self.progress_levels) {
@@ -101,8 +111,8 @@ impl RewardConfig {
     /// True when the clip can never cut into the progress layer: a step's progress lies in
     /// `[-progress_weight, progress_weight]`, and the clip takes from the operational layer first,
     /// so progress keeps its exact value, and an episode's progress telescopes, on every step.
-    /// False for the defaults (`clip_min` -0.10 > -0.15): a large potential drop is only partly
-    /// charged (see docs/reward.md).
+    /// `validate` requires it: with a narrower clip a large potential drop is only partly charged
+    /// while the rise back is paid in full, so oscillating earns (see docs/reward.md).
     pub fn clip_preserves_progress(&self) -> bool {
         self.clip_min <= -self.progress_weight && self.progress_weight <= self.clip_max
     }
@@ -184,7 +194,8 @@ mod tests {
         assert_eq!(cfg.validate(), Ok(()));
         assert_eq!(cfg.exec_ok, 0.02);
         assert_eq!(cfg.progress_levels, 5);
-        assert_eq!(cfg.clip_min, -0.10);
+        assert_eq!(cfg.clip_min, -0.15);
+        assert_eq!(cfg.clip_min, -cfg.progress_weight);
         assert_eq!(cfg.correct, 1.0);
     }
 
@@ -198,18 +209,45 @@ mod tests {
 
     #[test]
     fn clip_preserves_progress_only_when_wide_enough() {
-        assert!(!RewardConfig::default().clip_preserves_progress());
+        assert!(RewardConfig::default().clip_preserves_progress());
         let wide = RewardConfig {
-            clip_min: -0.15,
+            clip_min: -0.25,
+            clip_max: 0.25,
             ..Default::default()
         };
         assert!(wide.clip_preserves_progress());
+        assert_eq!(wide.validate(), Ok(()));
         let narrow_top = RewardConfig {
-            clip_min: -0.15,
             clip_max: 0.1,
             ..Default::default()
         };
         assert!(!narrow_top.clip_preserves_progress());
+    }
+
+    #[test]
+    fn rejects_clip_that_cuts_progress() {
+        // The Python SQLEnv's clip: a full drop is charged -0.10, the rise back paid +0.15.
+        let python = RewardConfig {
+            clip_min: -0.10,
+            ..Default::default()
+        };
+        let err = python.validate().unwrap_err();
+        assert!(
+            err.contains("progress_weight") && err.contains("telescope"),
+            "{err}"
+        );
+        let narrow_top = RewardConfig {
+            clip_max: 0.1,
+            ..Default::default()
+        };
+        assert!(narrow_top.validate().unwrap_err().contains("telescope"));
+        // A smaller progress weight fits the narrower clip again.
+        let light = RewardConfig {
+            clip_min: -0.10,
+            progress_weight: 0.10,
+            ..Default::default()
+        };
+        assert_eq!(light.validate(), Ok(()));
     }
 
     #[test]
@@ -239,9 +277,11 @@ mod tests {
             ..Default::default()
         };
         assert!(cfg.validate().is_err());
+        // A zero-width clip is valid only without a progress layer to preserve.
         let cfg = RewardConfig {
             clip_min: 0.0,
             clip_max: 0.0,
+            progress_weight: 0.0,
             ..Default::default()
         };
         assert_eq!(cfg.validate(), Ok(()));

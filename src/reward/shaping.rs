@@ -219,22 +219,34 @@ mod tests {
     #[test]
     fn lower_clip_relieves_penalties_first() {
         let cfg = RewardConfig::default();
-        // -0.02 + 0.02 - 0.15 = -0.15 < -0.10: operational is 0, so progress is cut to -0.10.
+        // -0.02 + 0.02 - 0.15 = -0.15: exactly the floor, a full drop is charged in full.
         let r = step_reward(&cfg, &facts(true, false, false, 1.0, Some(0.0)));
-        assert!(close(r.total(), -0.10) && close(r.progress, -0.10) && close(r.operational, 0.0));
+        assert!(close(r.total(), -0.15) && close(r.progress, -0.15) && close(r.operational, 0.0));
         // -0.05 operational - 0.0375 progress = -0.0875: within range, untouched.
         let r = step_reward(&cfg, &facts(false, false, true, 0.25, Some(0.0)));
         assert!(close(r.operational, -0.05) && close(r.progress, -0.0375));
-        // A repeated query that ran: -0.03 - 0.075 = -0.105, the repeat gives back 0.005.
+        // A repeated query that ran, Φ 0.5 -> 0: -0.03 - 0.075 = -0.105, untouched.
         let r = step_reward(&cfg, &facts(true, false, true, 0.5, Some(0.0)));
-        assert!(
-            close(r.total(), -0.10) && close(r.progress, -0.075) && close(r.operational, -0.025)
-        );
-        // -0.05 - 0.075 = -0.125: the penalties give back 0.025, progress stays exact.
-        let r = step_reward(&cfg, &facts(false, false, true, 0.5, Some(0.0)));
-        assert!(
-            close(r.total(), -0.10) && close(r.progress, -0.075) && close(r.operational, -0.025)
-        );
+        assert!(close(r.total(), -0.105) && close(r.progress, -0.075));
+        // A repeat with a full drop: -0.03 - 0.15 = -0.18; the repeat penalty gives back 0.03.
+        let r = step_reward(&cfg, &facts(true, false, true, 1.0, Some(0.0)));
+        assert!(close(r.total(), -0.15) && close(r.progress, -0.15) && close(r.operational, 0.0));
+    }
+
+    #[test]
+    fn narrow_lower_clip_cuts_progress() {
+        // The Python SQLEnv's clip_min of -0.10 (refused by `validate`): a full drop is charged
+        // only -0.10, the rise back paid +0.15, so each down-up pair nets +0.05.
+        let python = RewardConfig {
+            clip_min: -0.10,
+            ..Default::default()
+        };
+        let down = step_reward(&python, &facts(true, false, false, 1.0, Some(0.0)));
+        assert!(close(down.total(), -0.10) && close(down.progress, -0.10));
+        let up = step_reward(&python, &facts(true, false, false, 0.0, Some(1.0)));
+        assert!(close(up.total(), 0.15));
+        assert!(close(max_exploring_return(&python, 15), 0.5));
+        assert!(python.validate().is_err());
     }
 
     #[test]
@@ -284,13 +296,16 @@ mod tests {
     #[test]
     fn default_return_bound_over_fifteen_steps() {
         let cfg = RewardConfig::default();
-        // The clip lets a down-up oscillation net +0.05 a pair: 0.15 + 7 * 0.05 = 0.50 at most.
+        // Progress telescopes to at most 0.15 and each step's operational layer adds at most
+        // 0.01: 15 * 0.01 + 0.15 = 0.30.
         let bound = max_exploring_return(&cfg, 15);
-        assert!(close(bound, 0.5), "{bound}");
+        assert!(close(bound, 0.30), "{bound}");
         assert_eq!(max_exploring_return(&cfg, 0), 0.0);
         assert!(close(max_exploring_return(&cfg, 1), 0.15));
         assert_eq!(check_budget(&cfg, 15), Ok(()));
-        assert!(check_budget(&cfg, 60).is_err());
+        assert_eq!(check_budget(&cfg, 60), Ok(()));
+        // 100 * 0.01 + 0.15 = 1.15: exploring could out-earn the gold answer.
+        assert!(check_budget(&cfg, 100).is_err());
     }
 
     #[test]
@@ -317,52 +332,97 @@ mod tests {
         )
     }
 
+    /// Any configuration `validate` might see: every constant drawn around its role's sign, so
+    /// both valid and invalid ones come up.
+    fn config_strategy() -> impl Strategy<Value = RewardConfig> {
+        (
+            (0.0..0.1f64, 0.0..0.1f64, -0.1..0.0f64, -0.1..0.0f64),
+            (0.0..0.4f64, 2u32..12),
+            (-0.5..0.0f64, 0.0..0.5f64),
+            (0.5..3.0f64, -0.5..0.0f64),
+        )
+            .prop_map(
+                |(
+                    (exec_ok, new_info, repeat_penalty, step_cost),
+                    (progress_weight, progress_levels),
+                    (clip_min, clip_max),
+                    (correct, wrong),
+                )| RewardConfig {
+                    exec_ok,
+                    new_info,
+                    repeat_penalty,
+                    step_cost,
+                    progress_weight,
+                    progress_levels,
+                    clip_min,
+                    clip_max,
+                    correct,
+                    wrong,
+                    ..Default::default()
+                },
+            )
+    }
+
+    /// Plays `steps` on `cfg`, checking each step stays in the clip range; returns the sum of
+    /// progress, the sum of totals and the last potential.
+    fn play(
+        cfg: &RewardConfig,
+        steps: &[(bool, bool, bool, Option<u32>)],
+    ) -> Result<(f64, f64, f64), TestCaseError> {
+        let top = f64::from(cfg.progress_levels - 1);
+        let (mut potential, mut progress_sum, mut total_sum) = (0.0, 0.0, 0.0);
+        for &(ok, new, repeated, level) in steps {
+            let now = level.map(|l| f64::from(l.min(cfg.progress_levels - 1)) / top);
+            let r = step_reward(cfg, &facts(ok, new, repeated, potential, now));
+            prop_assert!(r.total() >= cfg.clip_min - EPS && r.total() <= cfg.clip_max + EPS);
+            prop_assert_eq!(r.terminal, 0.0);
+            progress_sum += r.progress;
+            total_sum += r.total();
+            if let Some(n) = now {
+                potential = n;
+            }
+        }
+        Ok((progress_sum, total_sum, potential))
+    }
+
     proptest! {
         #[test]
-        fn episodes_respect_clip_telescoping_and_bound(
+        fn default_episodes_telescope_and_respect_the_bound(
             steps in proptest::collection::vec(step_strategy(5), 0..=15),
         ) {
             let cfg = RewardConfig::default();
-            let mut potential = 0.0;
-            let (mut progress_sum, mut total_sum, mut clip_bit) = (0.0, 0.0, false);
-            for (ok, new, repeated, level) in steps.iter().copied() {
-                let now = level.map(|l| f64::from(l) / 4.0);
-                let f = facts(ok, new, repeated, potential, now);
-                let r = step_reward(&cfg, &f);
-                let raw = operational(&cfg, &f)
-                    + now.map_or(0.0, |n| cfg.progress_weight * (n - potential));
-                clip_bit |= raw > cfg.clip_max || raw < cfg.clip_min;
-                prop_assert!(r.total() >= cfg.clip_min - EPS && r.total() <= cfg.clip_max + EPS);
-                prop_assert_eq!(r.terminal, 0.0);
-                progress_sum += r.progress;
-                total_sum += r.total();
-                if let Some(n) = now {
-                    potential = n;
-                }
-            }
-            if !clip_bit {
-                prop_assert!(progress_sum <= cfg.progress_weight + 1e-9);
-                prop_assert!((progress_sum - cfg.progress_weight * potential).abs() < 1e-9);
-            }
+            let (progress_sum, total_sum, potential) = play(&cfg, &steps)?;
+            prop_assert!((progress_sum - cfg.progress_weight * potential).abs() < 1e-9);
+            prop_assert!(progress_sum <= cfg.progress_weight + 1e-9);
             prop_assert!(total_sum <= max_exploring_return(&cfg, steps.len() as u32) + 1e-9);
-            prop_assert!(total_sum <= 0.5 + 1e-9);
+            prop_assert!(total_sum <= 0.30 + 1e-9);
         }
 
         #[test]
-        fn progress_telescopes_exactly_when_the_clip_allows(
-            steps in proptest::collection::vec(step_strategy(5), 0..=30),
+        fn every_valid_config_telescopes_exactly(
+            cfg in config_strategy(),
+            steps in proptest::collection::vec(step_strategy(12), 0..=30),
         ) {
-            let cfg = RewardConfig { clip_min: -0.15, ..Default::default() };
-            prop_assert!(cfg.clip_preserves_progress());
-            let (mut potential, mut progress_sum) = (0.0, 0.0);
-            for (ok, new, repeated, level) in steps {
-                let now = level.map(|l| f64::from(l) / 4.0);
-                progress_sum += step_reward(&cfg, &facts(ok, new, repeated, potential, now)).progress;
-                if let Some(n) = now {
-                    potential = n;
-                }
+            // Widen the clip just enough to be valid, so nearly every case is played.
+            let cfg = RewardConfig {
+                clip_min: cfg.clip_min.min(-cfg.progress_weight),
+                clip_max: cfg.clip_max.max(cfg.progress_weight),
+                ..cfg
+            };
+            prop_assume!(cfg.validate().is_ok());
+            let (progress_sum, total_sum, potential) = play(&cfg, &steps)?;
+            prop_assert!(
+                (progress_sum - cfg.progress_weight * potential).abs() < 1e-9,
+                "progress {} != {} * {}", progress_sum, cfg.progress_weight, potential
+            );
+            prop_assert!(total_sum <= max_exploring_return(&cfg, steps.len() as u32) + 1e-9);
+        }
+
+        #[test]
+        fn validate_refuses_every_clip_that_cuts_progress(cfg in config_strategy()) {
+            if !cfg.clip_preserves_progress() {
+                prop_assert!(cfg.validate().is_err());
             }
-            prop_assert!((progress_sum - cfg.progress_weight * potential).abs() < 1e-9);
         }
 
         #[test]

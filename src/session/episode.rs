@@ -239,20 +239,28 @@ impl Episode {
         }
     }
 
-    /// Second half of a DESCRIBE, SAMPLE or QUERY step.
+    /// Second half of a DESCRIBE, SAMPLE or QUERY step. `exhausted` is added to the step's
+    /// reward when the step uses up the budget (`shaping::budget_exhausted_reward`), so that not
+    /// answering never pays better than a wrong answer.
     pub fn finish_explore(
         &mut self,
         result: String,
         error: Option<String>,
         reward: RewardComponents,
         potential: Option<f64>,
+        exhausted: RewardComponents,
     ) -> StepResult {
         if let Some(p) = potential {
             self.potential = p;
         }
+        let mut reward = reward;
+        let out_of_budget = self.step_count >= self.rules.step_budget;
+        if out_of_budget {
+            reward.accumulate(&exhausted);
+        }
         self.totals.accumulate(&reward);
         let mut result = result;
-        if self.step_count >= self.rules.step_budget {
+        if out_of_budget {
             self.done = true;
             if !result.is_empty() {
                 result.push('\n');

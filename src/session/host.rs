@@ -89,6 +89,7 @@ pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction) -> StepFuture<A> {
     let services = act.services().clone();
     let cancel = act.cancel_flag();
     let after_done = shaping::after_done_reward(&services.reward_config);
+    let exhausted = shaping::budget_exhausted_reward(&services.reward_config);
     let Some(episode) = act.episode_mut() else {
         return Box::pin(fut::ready(Err(no_episode())));
     };
@@ -103,7 +104,7 @@ pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction) -> StepFuture<A> {
             Box::pin(scoring.into_actor(act).map(move |scored, act, _| {
                 let scored = scored.map_err(internal)?;
                 let episode = act.episode_mut().ok_or_else(no_episode)?;
-                Ok(episode.finish_explore(result, error, scored.components, None))
+                Ok(episode.finish_explore(result, error, scored.components, None, exhausted))
             }))
         }
         Begin::Query { sql, repeated } => {
@@ -139,6 +140,7 @@ pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction) -> StepFuture<A> {
                                 error,
                                 scored.components,
                                 scored.potential,
+                                exhausted,
                             ))
                         },
                     ))

@@ -63,6 +63,21 @@ impl CloseReason {
     }
 }
 
+/// Starts the shutdown: every registered session is told to close (with
+/// [`CloseReason::Shutdown`]) and any session that registers from now on is closed at once.
+/// Answers how many sessions were told.
+#[derive(Debug, Message)]
+#[rtype(result = "ShutdownNotice")]
+pub struct BeginShutdown;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, MessageResponse)]
+pub struct ShutdownNotice {
+    /// Sessions the close was delivered to.
+    pub told: usize,
+    /// Sessions whose mailbox was already gone (logged and forgotten).
+    pub unreachable: usize,
+}
+
 /// Finds an MCP session by id.
 #[derive(Message)]
 #[rtype(result = "Option<Recipient<McpCall>>")]

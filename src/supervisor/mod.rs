@@ -1,7 +1,8 @@
 //! The episode supervisor: the registry of live sessions, the capacity limit, and the idle sweep
 //! that closes sessions nobody has used for longer than the idle limit. Step budgets and the
 //! episode time limit are rules of the episode itself (`session::episode`); dead peers are found
-//! by the WebSocket heartbeat (`session::socket`).
+//! by the WebSocket heartbeat (`session::socket`). At shutdown it tells every session to close
+//! (see `crate::shutdown`).
 
 pub mod activity;
 pub mod messages;
@@ -9,6 +10,7 @@ pub mod messages;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use actix::dev::SendError;
 use actix::{Actor, AsyncContext, Context, Handler, Recipient};
 
 use activity::Activity;
@@ -37,6 +39,8 @@ pub struct EpisodeSupervisor {
     idle_timeout: Duration,
     started: u64,
     reaped: u64,
+    /// Set by [`BeginShutdown`]: a session registering after it is closed straight away.
+    shutting_down: bool,
 }
 
 impl EpisodeSupervisor {
@@ -47,7 +51,30 @@ impl EpisodeSupervisor {
             idle_timeout,
             started: 0,
             reaped: 0,
+            shutting_down: false,
         }
+    }
+
+    /// Sends `msg` to every session. A session whose mailbox is gone cannot be closed; it is
+    /// logged with the error and dropped from the registry (its `Unregister` will never come),
+    /// and the others are still told. Returns (delivered, unreachable).
+    fn broadcast(&mut self, msg: &ForceClose) -> (usize, usize) {
+        let mut gone = Vec::new();
+        for (id, entry) in &self.sessions {
+            match entry.closer.try_send(msg.clone()) {
+                Ok(()) => {}
+                // A close must not be lost to a full mailbox; `do_send` ignores the capacity.
+                Err(SendError::Full(msg)) => entry.closer.do_send(msg),
+                Err(error @ SendError::Closed(_)) => {
+                    tracing::warn!(session = %id, %error, reason = %msg.reason.describe(), "cannot close session");
+                    gone.push(id.clone());
+                }
+            }
+        }
+        for id in &gone {
+            self.sessions.remove(id);
+        }
+        (self.sessions.len(), gone.len())
     }
 
     /// How often idle sessions are looked for: often enough that none outlives its limit by
@@ -82,6 +109,13 @@ impl Handler<Register> for EpisodeSupervisor {
     type Result = Result<(), CapacityReached>;
 
     fn handle(&mut self, msg: Register, _: &mut Context<Self>) -> Self::Result {
+        if self.shutting_down {
+            // Accepted just before the listener paused: registered so that its `Unregister`
+            // matches, and closed at once with the shutdown reason so the client learns why.
+            msg.closer.do_send(ForceClose {
+                reason: CloseReason::Shutdown,
+            });
+        }
         if self.sessions.len() >= self.max_sessions {
             return Err(CapacityReached {
                 active: self.sessions.len(),
@@ -138,11 +172,21 @@ impl Handler<CloseMcp> for EpisodeSupervisor {
 impl Handler<ForceClose> for EpisodeSupervisor {
     type Result = ();
 
-    /// Passes a close on to every session (used at shutdown).
+    /// Passes a close on to every session.
     fn handle(&mut self, msg: ForceClose, _: &mut Context<Self>) {
-        for entry in self.sessions.values() {
-            entry.closer.do_send(msg.clone());
-        }
+        self.broadcast(&msg);
+    }
+}
+
+impl Handler<BeginShutdown> for EpisodeSupervisor {
+    type Result = ShutdownNotice;
+
+    fn handle(&mut self, _: BeginShutdown, _: &mut Context<Self>) -> ShutdownNotice {
+        self.shutting_down = true;
+        let (told, unreachable) = self.broadcast(&ForceClose {
+            reason: CloseReason::Shutdown,
+        });
+        ShutdownNotice { told, unreachable }
     }
 }
 
@@ -163,5 +207,94 @@ impl Handler<GetStats> for EpisodeSupervisor {
             sessions_started: self.started,
             sessions_reaped_idle: self.reaped,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use actix::{ActorContext, Addr};
+
+    use super::*;
+
+    /// A stand-in session that records the closes it is sent.
+    struct Probe(Arc<Mutex<Vec<CloseReason>>>);
+
+    impl Actor for Probe {
+        type Context = Context<Self>;
+    }
+
+    impl Handler<ForceClose> for Probe {
+        type Result = ();
+
+        fn handle(&mut self, msg: ForceClose, ctx: &mut Context<Self>) {
+            self.0.lock().unwrap().push(msg.reason);
+            ctx.stop();
+        }
+    }
+
+    fn register(id: &str, closer: Recipient<ForceClose>) -> Register {
+        Register {
+            id: id.into(),
+            kind: SessionKind::WebSocket,
+            closer,
+            activity: Activity::default(),
+            mcp: None,
+        }
+    }
+
+    async fn settle() {
+        actix::clock::sleep(Duration::from_millis(50)).await;
+    }
+
+    #[actix::test]
+    async fn shutdown_closes_every_live_session_and_skips_dead_ones() {
+        let supervisor = EpisodeSupervisor::new(8, DEFAULT_IDLE_TIMEOUT).start();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let live: Addr<Probe> = Probe(seen.clone()).start();
+        let dead: Addr<Probe> = Probe(Arc::default()).start();
+        supervisor
+            .send(register("live", live.recipient()))
+            .await
+            .unwrap()
+            .unwrap();
+        supervisor
+            .send(register("dead", dead.clone().recipient()))
+            .await
+            .unwrap()
+            .unwrap();
+        // Stop the second one without telling the supervisor: its mailbox is gone.
+        dead.do_send(ForceClose {
+            reason: CloseReason::Requested,
+        });
+        drop(dead);
+        settle().await;
+
+        let notice = supervisor.send(BeginShutdown).await.unwrap();
+        assert_eq!(
+            notice,
+            ShutdownNotice {
+                told: 1,
+                unreachable: 1
+            }
+        );
+        settle().await;
+        assert_eq!(*seen.lock().unwrap(), vec![CloseReason::Shutdown]);
+    }
+
+    #[actix::test]
+    async fn a_session_registering_during_shutdown_is_closed_at_once() {
+        let supervisor = EpisodeSupervisor::new(8, DEFAULT_IDLE_TIMEOUT).start();
+        supervisor.send(BeginShutdown).await.unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let late = Probe(seen.clone()).start();
+        supervisor
+            .send(register("late", late.recipient()))
+            .await
+            .unwrap()
+            .unwrap();
+        settle().await;
+        assert_eq!(*seen.lock().unwrap(), vec![CloseReason::Shutdown]);
     }
 }

@@ -7,10 +7,15 @@
 mod helpers;
 
 mod data_integrity;
+mod dockerfile;
+mod eval;
 mod http_endpoints;
 mod limits;
 mod mcp;
+mod playground;
 mod protocol_errors;
+mod questions;
 mod read_only;
 mod sessions;
+mod shutdown;
 mod ws_episode;

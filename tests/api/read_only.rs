@@ -7,7 +7,8 @@ use crate::helpers::*;
 
 #[actix_web::test]
 async fn writes_and_escapes_are_refused_as_observations() {
-    let app = spawn_app_with(|a| a.step_budget = 100).await;
+    // Room for every probe; below 85, where the default reward config refuses the budget.
+    let app = spawn_app_with(|a| a.step_budget = 80).await;
     let mut ws = app.connect().await;
     ws.reset(json!({"db_id": "singer", "seed": 1})).await;
     let refused = [
@@ -116,7 +117,8 @@ async fn writes_and_escapes_are_refused_as_observations() {
 
 #[actix_web::test]
 async fn huge_values_and_texts_are_bounded() {
-    let app = spawn_app_with(|a| a.step_budget = 100).await;
+    // Room for every probe; below 85, where the default reward config refuses the budget.
+    let app = spawn_app_with(|a| a.step_budget = 80).await;
     let mut ws = app.connect().await;
     ws.reset(json!({"db_id": "singer", "seed": 1})).await;
     let big = ws.step("QUERY", "SELECT zeroblob(2000000000)").await;
