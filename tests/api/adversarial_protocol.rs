@@ -388,3 +388,22 @@ async fn a_flood_of_pipelined_messages_is_answered_in_order() {
     app.wait_for_sessions(0).await;
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn oversized_http_bodies_are_refused_and_the_server_goes_on() {
+    let app = spawn_app().await;
+    let body = vec![b' '; 1 << 20];
+    for path in ["/reset", "/step", "/mcp"] {
+        let resp = awc::Client::default()
+            .post(app.http(path))
+            .insert_header(("content-type", "application/json"))
+            .send_body(body.clone())
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 413, "{path}");
+    }
+    let (status, r) = app.post_json("/reset", &json!({"seed": 1})).await;
+    assert_eq!(status, 200, "{r}");
+    assert!(app.healthy().await);
+    app.stop().await;
+}

@@ -3,7 +3,7 @@
 //! answers with a well-formed reply, the SQL guard never lets a statement change the database
 //! file, and answer verification judges any text without failing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -48,18 +48,11 @@ pub struct GuardProbe {
 }
 
 impl GuardProbe {
-    /// Copies `data/databases/singer/singer.sqlite` to a temporary file (the bundled file is
-    /// never opened by the probe) and opens it the way the server does.
-    pub fn new(data_dir: &std::path::Path) -> GuardProbe {
+    /// Copies `data/databases/singer/singer.sqlite` to `file` (the bundled file is never
+    /// opened by the probe) and opens the copy the way the server opens its databases.
+    pub fn new(data_dir: &Path, file: PathBuf) -> GuardProbe {
         let source = data_dir.join("databases/singer/singer.sqlite");
         let original = std::fs::read(&source).expect("bundled database");
-        let file = std::env::temp_dir().join(format!(
-            "sqlenv-guard-{}-{}.sqlite",
-            std::process::id(),
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
         std::fs::write(&file, &original).expect("temporary copy");
         let pool = open_pool(&file, 1).expect("pool");
         let limits = QueryLimits {
@@ -108,7 +101,7 @@ impl Drop for GuardProbe {
     }
 }
 
-fn stamp(file: &std::path::Path) -> (u64, Option<SystemTime>) {
+fn stamp(file: &Path) -> (u64, Option<SystemTime>) {
     let meta = std::fs::metadata(file).expect("database file");
     (meta.len(), meta.modified().ok())
 }

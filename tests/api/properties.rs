@@ -140,7 +140,8 @@ proptest! {
 /// the end.
 #[test]
 fn any_sql_reads_or_is_refused_and_never_writes() {
-    let probe = GuardProbe::new(&data_dir());
+    let dir = tempfile::tempdir().unwrap();
+    let probe = GuardProbe::new(&data_dir(), dir.path().join("singer.sqlite"));
     for sql in [
         "DELETE FROM singer",
         "PRAGMA user_version = 3",
