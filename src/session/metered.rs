@@ -27,14 +27,14 @@ pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction, span: tracing::Span)
             Ok(result) => {
                 let failed = result.observation.error.is_some();
                 if was_done == Some(false) && result.done {
-                    let outcome = match kind {
-                        ActionType::Answer
-                            if result.observation.reward_components.terminal > 0.0 =>
-                        {
+                    // An ANSWER that arrives after the time limit ends the episode unread.
+                    let answered = kind == ActionType::Answer && !failed;
+                    let outcome = match answered {
+                        true if result.observation.reward_components.terminal > 0.0 => {
                             Outcome::correct
                         }
-                        ActionType::Answer => Outcome::wrong,
-                        _ => Outcome::unanswered,
+                        true => Outcome::wrong,
+                        false => Outcome::unanswered,
                     };
                     metrics.episode_finished(outcome);
                     tracing::debug!(

@@ -115,7 +115,12 @@ fn sql() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    // No regression files: a test run writes nothing into the source tree.
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn any_frame_gets_a_well_formed_answer(text in frames()) {
@@ -152,6 +157,7 @@ fn any_sql_reads_or_is_refused_and_never_writes() {
     }
     let mut runner = TestRunner::new(Config {
         cases: 1_024,
+        failure_persistence: None,
         ..Config::default()
     });
     runner
@@ -161,4 +167,18 @@ fn any_sql_reads_or_is_refused_and_never_writes() {
         })
         .unwrap();
     probe.assert_unchanged();
+}
+
+/// The sampled property above, over every served question: each one can be answered.
+#[test]
+fn every_served_question_accepts_its_gold_written_out() {
+    let catalog = catalog();
+    let rejected: Vec<&str> = catalog
+        .questions()
+        .served()
+        .iter()
+        .filter(|q| !check_answer(&format_answer(&q.gold_answer), q).correct)
+        .map(|q| q.id.as_str())
+        .collect();
+    assert!(rejected.is_empty(), "no answer is accepted for {rejected:?}");
 }
