@@ -11,6 +11,7 @@
 //! - [`supervisor`]: the session registry, capacity and idle sweep.
 //! - [`protocol`]: the OpenEnv wire types.
 //! - [`http`]: the route table.
+//! - [`metrics`]: the Prometheus metrics behind `GET /metrics`.
 //! - [`startup`], [`config`], [`cli`], [`telemetry`]: building and running the server.
 //! - [`agent`]: scripted policies, an episode client and `sqlenv eval`.
 //! - [`shutdown`]: the graceful shutdown on SIGTERM/SIGINT; [`healthcheck`]: the container probe.
@@ -22,6 +23,7 @@ pub mod config;
 pub mod database;
 pub mod healthcheck;
 pub mod http;
+pub mod metrics;
 pub mod protocol;
 pub mod questions;
 pub mod reward;

@@ -11,6 +11,7 @@ use actix_web::{web, App, HttpServer};
 
 use crate::catalog::Catalog;
 use crate::config::ServerConfig;
+use crate::metrics::Metrics;
 use crate::session::Services;
 use crate::supervisor::EpisodeSupervisor;
 use crate::{database, http, reward};
@@ -54,14 +55,23 @@ impl Application {
     ) -> Result<Application, StartupError> {
         let pools = database::open_pools(&catalog, config.db_workers)
             .map_err(|(path, source)| StartupError::Pool { path, source })?;
+        let metrics = Metrics::new();
         let services = Services {
-            db: database::start(pools, config.rules.limits.clone(), config.db_workers),
+            db: database::start(
+                pools,
+                config.rules.limits.clone(),
+                config.db_workers,
+                metrics.clone(),
+            ),
             reward: reward::start(config.reward.clone(), config.reward_workers),
-            supervisor: EpisodeSupervisor::new(config.max_sessions, config.idle_timeout).start(),
+            supervisor: EpisodeSupervisor::new(config.max_sessions, config.idle_timeout)
+                .with_metrics(metrics.clone())
+                .start(),
             catalog,
             rules: config.rules.clone(),
             reward_config: config.reward.clone(),
             heartbeat: config.heartbeat,
+            metrics,
         };
         let address = format!("{}:{}", config.host, config.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {

@@ -139,9 +139,13 @@ pub fn read_question_file(path: &Path) -> Result<Vec<Question>, CatalogError> {
     }
 }
 
-/// A result with no rows, or only NULLs, answers nothing: such questions are never served.
+/// A result with no rows, or only NULLs and blank texts, answers nothing: such questions are
+/// never served (the verifier counts an empty answer as wrong, so no answer could be right).
 pub fn is_empty_gold(rows: &[Vec<Cell>]) -> bool {
-    rows.iter().all(|row| row.iter().all(|c| *c == Cell::Null))
+    rows.iter().all(|row| {
+        row.iter()
+            .all(|c| matches!(c, Cell::Null) || matches!(c, Cell::Text(t) if t.trim().is_empty()))
+    })
 }
 
 /// Whether two results hold the same rows (in the same order when `ordered`).
@@ -403,6 +407,11 @@ mod tests {
         assert!(is_empty_gold(&[]));
         assert!(is_empty_gold(&[vec![Cell::Null]]));
         assert!(!is_empty_gold(&[vec![Cell::Integer(0)]]));
+        assert!(is_empty_gold(&[vec![Cell::Text(" ".into()), Cell::Null]]));
+        assert!(!is_empty_gold(&[vec![
+            Cell::Text("".into()),
+            Cell::Integer(0)
+        ]]));
     }
 
     #[test]

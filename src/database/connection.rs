@@ -2,6 +2,7 @@
 //! read-only connection the catalog uses to read schemas at start-up.
 
 use std::path::Path;
+use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{limits::Limit, Connection, OpenFlags};
@@ -10,6 +11,11 @@ use super::guard;
 use super::limits::MAX_VALUE_BYTES;
 
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;
+
+/// How long taking a connection may wait. A worker holds one connection at a time and a pool
+/// has one per worker, so a wait only ever means opening the file fails (it was removed):
+/// give up quickly rather than hold the worker for r2d2's default 30 s.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Read-only, no shared cache, no mutex (each connection is used by one thread at a time), and
 /// URI names so `immutable=1` applies: SQLite then takes no locks and never writes beside the file.
@@ -38,6 +44,7 @@ pub fn open_pool(path: &Path, max_size: u32) -> Result<Pool, r2d2::Error> {
     r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(0))
+        .connection_timeout(CONNECTION_TIMEOUT)
         .build(manager)
 }
 

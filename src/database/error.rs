@@ -25,4 +25,6 @@ pub enum QueryError {
     UnknownDatabase(String),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    #[error("the database '{0}' is unavailable (its file is missing on the server); DESCRIBE and SAMPLE still work, or reset to another question")]
+    FileMissing(String),
 }

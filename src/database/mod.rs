@@ -10,19 +10,28 @@ pub mod render;
 pub mod value;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use actix::{Actor, Addr, Handler, Message, SyncArbiter, SyncContext};
 
 use crate::catalog::Catalog;
+use crate::metrics::Metrics;
 use connection::Pool;
 use error::QueryError;
 use limits::QueryLimits;
 use value::ResultSet;
 
 /// One pool of agent connections per database id.
-pub type Pools = HashMap<String, Pool>;
+pub type Pools = HashMap<String, DatabasePool>;
+
+/// A database's pool and the file it reads, which is checked before each query: an open
+/// connection would go on reading a deleted file, and the agent should hear it is gone.
+pub struct DatabasePool {
+    pub pool: Pool,
+    pub path: PathBuf,
+}
 
 /// Opens the pools for every database of the catalog. A worker holds one connection at a time,
 /// so `workers` connections per database is all that can ever be in use.
@@ -31,7 +40,10 @@ pub fn open_pools(catalog: &Catalog, workers: usize) -> Result<Pools, (String, r
         .databases()
         .map(|db| {
             connection::open_pool(&db.path, workers as u32)
-                .map(|pool| (db.db_id.clone(), pool))
+                .map(|pool| {
+                    let path = db.path.clone();
+                    (db.db_id.clone(), DatabasePool { pool, path })
+                })
                 .map_err(|e| (db.path.display().to_string(), e))
         })
         .collect()
@@ -41,6 +53,7 @@ pub fn open_pools(catalog: &Catalog, workers: usize) -> Result<Pools, (String, r
 pub struct DatabaseWorker {
     pools: Arc<Pools>,
     limits: QueryLimits,
+    metrics: Metrics,
 }
 
 impl Actor for DatabaseWorker {
@@ -64,12 +77,27 @@ impl Handler<RunQuery> for DatabaseWorker {
         if msg.cancel.load(Ordering::Relaxed) {
             return Err(QueryError::Cancelled);
         }
-        let pool = self
+        let outcome = self.run(&msg);
+        self.metrics.query(&outcome);
+        if let Err(e @ (QueryError::Timeout { .. } | QueryError::FileMissing(_))) = &outcome {
+            tracing::info!(db = %msg.db_id, error = %e, "query failed");
+        }
+        outcome
+    }
+}
+
+impl DatabaseWorker {
+    fn run(&self, msg: &RunQuery) -> Result<ResultSet, QueryError> {
+        let db = self
             .pools
             .get(&*msg.db_id)
             .ok_or_else(|| QueryError::UnknownDatabase(msg.db_id.to_string()))?;
+        if !db.path.is_file() {
+            return Err(QueryError::FileMissing(msg.db_id.to_string()));
+        }
         // The pooled connection goes back to the pool when dropped, whatever the query did.
-        let conn = pool
+        let conn = db
+            .pool
             .get()
             .map_err(|e| QueryError::Unavailable(e.to_string()))?;
         query::run_query(&conn, &msg.sql, &self.limits, &msg.cancel)
@@ -77,10 +105,16 @@ impl Handler<RunQuery> for DatabaseWorker {
 }
 
 /// Starts `workers` database threads sharing the pools.
-pub fn start(pools: Pools, limits: QueryLimits, workers: usize) -> Addr<DatabaseWorker> {
+pub fn start(
+    pools: Pools,
+    limits: QueryLimits,
+    workers: usize,
+    metrics: Metrics,
+) -> Addr<DatabaseWorker> {
     let pools = Arc::new(pools);
     SyncArbiter::start(workers.max(1), move || DatabaseWorker {
         pools: pools.clone(),
         limits: limits.clone(),
+        metrics: metrics.clone(),
     })
 }

@@ -8,12 +8,25 @@ use crate::session::Services;
 use crate::supervisor::messages::GetStats;
 
 /// `GET /health`. The server only listens once the catalog is loaded and proven, so reaching this
-/// handler means the data is good; the body adds what an operator wants to see at a glance.
+/// handler means the data was good at start-up; a database file that has since disappeared
+/// makes the status `degraded` and is named in `unavailable_databases` (the others keep
+/// serving). The body adds what an operator wants to see at a glance.
 pub async fn health(services: web::Data<Services>) -> HttpResponse {
     let stats = services.supervisor.send(GetStats).await.unwrap_or_default();
     let catalog = &services.catalog;
+    let missing: Vec<&str> = catalog
+        .databases()
+        .filter(|db| !db.path.is_file())
+        .map(|db| db.db_id.as_str())
+        .collect();
+    let status = if missing.is_empty() {
+        "healthy"
+    } else {
+        "degraded"
+    };
     HttpResponse::Ok().json(json!({
-        "status": "healthy",
+        "status": status,
+        "unavailable_databases": missing,
         "databases": catalog.databases().count(),
         "questions": catalog.questions().len(),
         "questions_served": catalog.questions().served().len(),

@@ -3,6 +3,7 @@
 pub mod environment;
 pub mod info;
 pub mod mcp;
+pub mod metrics;
 pub mod playground;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -15,6 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/metadata", web::get().to(info::metadata))
         .route("/schema", web::get().to(info::schema))
         .route("/openapi.json", web::get().to(info::openapi))
+        .route("/metrics", web::get().to(metrics::metrics))
         .route("/reset", web::post().to(environment::reset))
         .route("/step", web::post().to(environment::step))
         .route("/state", web::get().to(environment::state))

@@ -28,16 +28,33 @@ pub struct ResetParams {
     pub split: Option<Split>,
 }
 
+/// Longest `episode_id`, `question_id` or `db_id` accepted. Real ones are far shorter; the cap
+/// keeps a client from storing megabytes in a session or having them echoed in an error.
+pub const MAX_ID_CHARS: usize = 256;
+
 impl ResetParams {
     /// Parses the `data` of a reset message; `null` or a missing object means no arguments.
     pub fn from_value(data: Option<serde_json::Value>) -> Result<Self, String> {
-        match data {
-            None | Some(serde_json::Value::Null) => Ok(Self::default()),
+        let params: Self = match data {
+            None | Some(serde_json::Value::Null) => return Ok(Self::default()),
             Some(v @ serde_json::Value::Object(_)) => {
-                serde_json::from_value(v).map_err(|e| e.to_string())
+                serde_json::from_value(v).map_err(|e| e.to_string())?
             }
-            Some(_) => Err("reset data must be an object".into()),
+            Some(_) => return Err("reset data must be an object".into()),
+        };
+        for (name, value) in [
+            ("episode_id", &params.episode_id),
+            ("question_id", &params.question_id),
+            ("db_id", &params.db_id),
+        ] {
+            let chars = value.as_deref().map_or(0, |v| v.chars().count());
+            if chars > MAX_ID_CHARS {
+                return Err(format!(
+                    "{name} is {chars} characters long; at most {MAX_ID_CHARS} are accepted"
+                ));
+            }
         }
+        Ok(params)
     }
 }
 
@@ -79,6 +96,9 @@ mod tests {
         assert!(ResetParams::from_value(Some(json!({"seed": 1.5}))).is_err());
         assert!(ResetParams::from_value(Some(json!({"difficulty": "impossible"}))).is_err());
         assert!(ResetParams::from_value(Some(json!([1]))).is_err());
+        let long = "x".repeat(MAX_ID_CHARS + 1);
+        let e = ResetParams::from_value(Some(json!({ "db_id": long }))).unwrap_err();
+        assert!(e.starts_with("db_id is 257 characters"), "{e}");
         assert_eq!(
             ResetParams::from_value(None).unwrap(),
             ResetParams::default()

@@ -171,7 +171,8 @@ impl Episode {
     fn explore(&mut self, kind: ActionType, name: &str, repeated: bool) -> Begin {
         let Some(index) = self.db.table_index(name) else {
             let error = format!(
-                "unknown table '{name}'; the tables are: {}",
+                "unknown table '{}'; the tables are: {}",
+                shown(name),
                 self.tables.join(", ")
             );
             let facts = StepFacts {
@@ -312,11 +313,8 @@ impl Episode {
         if self.history.len() == HISTORY_SHOWN {
             self.history.pop_front();
         }
-        let mut shown: String = argument.chars().take(HISTORY_ARGUMENT_CHARS).collect();
-        if argument.chars().nth(HISTORY_ARGUMENT_CHARS).is_some() {
-            shown.push('…');
-        }
-        self.history.push_back(format!("{} {shown}", kind.as_str()));
+        self.history
+            .push_back(format!("{} {}", kind.as_str(), shown(argument)));
     }
 
     fn schema_info(&self) -> String {
@@ -348,6 +346,16 @@ impl Episode {
             done: self.done,
         }
     }
+}
+
+/// An agent's argument as echoed back (history, errors): at most [`HISTORY_ARGUMENT_CHARS`]
+/// characters, so a huge argument does not come back in every observation.
+fn shown(argument: &str) -> String {
+    let mut shown: String = argument.chars().take(HISTORY_ARGUMENT_CHARS).collect();
+    if argument.chars().nth(HISTORY_ARGUMENT_CHARS).is_some() {
+        shown.push('…');
+    }
+    shown
 }
 
 /// Identifies a result's content, so seeing it again is not new information.

@@ -81,6 +81,7 @@ pub fn reset(services: &Services, params: &ResetParams) -> Result<Episode, Error
         .episode_id
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    services.metrics.episode_started();
     Ok(Episode::new(id, question, db, services.rules.clone()))
 }
 

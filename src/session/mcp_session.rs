@@ -10,6 +10,7 @@ use actix::{Actor, ActorContext, AtomicResponse, Context, Handler};
 use super::episode::Episode;
 use super::host::{self, EpisodeHost};
 use super::messages::McpCall;
+use super::metered;
 use super::Services;
 use crate::protocol::action::SqlAction;
 use crate::protocol::messages::{ErrorBody, ErrorCode};
@@ -20,6 +21,7 @@ use crate::supervisor::messages::{CloseReason, ForceClose, Unregister};
 
 pub struct McpSession {
     id: String,
+    span: tracing::Span,
     services: Services,
     episode: Episode,
     activity: Activity,
@@ -36,6 +38,7 @@ impl McpSession {
         registered: bool,
     ) -> Self {
         McpSession {
+            span: tracing::info_span!("session", id = %id, transport = "mcp"),
             id,
             services,
             episode,
@@ -82,7 +85,8 @@ impl Handler<McpCall> for McpSession {
 
     fn handle(&mut self, msg: McpCall, _: &mut Context<Self>) -> Self::Result {
         self.activity.touch();
-        AtomicResponse::new(host::step(self, msg.action))
+        let span = self.span.clone();
+        AtomicResponse::new(metered::step(self, msg.action, span))
     }
 }
 
@@ -90,7 +94,14 @@ impl Handler<ForceClose> for McpSession {
     type Result = ();
 
     fn handle(&mut self, msg: ForceClose, ctx: &mut Context<Self>) {
-        tracing::info!(session = %self.id, reason = %msg.reason.describe(), "closing MCP session");
+        let reason = msg.reason.describe();
+        let _entered = self.span.enter();
+        // One-shot sessions (stateless `/step`) close after every call: not worth an info line.
+        if self.registered {
+            tracing::info!(%reason, "closing MCP session");
+        } else {
+            tracing::debug!(%reason, "closing one-shot session");
+        }
         ctx.stop();
     }
 }

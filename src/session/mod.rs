@@ -4,10 +4,13 @@
 //! database and reward actors.
 
 pub mod episode;
+pub mod fragments;
 pub mod host;
 pub mod mcp_session;
 pub mod messages;
+pub mod metered;
 pub mod socket;
+pub mod watch;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +19,7 @@ use actix::Addr;
 
 use crate::catalog::Catalog;
 use crate::database::DatabaseWorker;
+use crate::metrics::Metrics;
 use crate::reward::config::RewardConfig;
 use crate::reward::RewardWorker;
 use crate::supervisor::EpisodeSupervisor;
@@ -31,6 +35,7 @@ pub struct Services {
     pub rules: Arc<EpisodeRules>,
     pub reward_config: Arc<RewardConfig>,
     pub heartbeat: Heartbeat,
+    pub metrics: Metrics,
 }
 
 /// How a WebSocket session finds out its peer is gone.

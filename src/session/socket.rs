@@ -9,12 +9,16 @@ use std::time::Instant;
 use actix::{
     Actor, ActorContext, ActorFutureExt, AsyncContext, Handler, StreamHandler, WrapFuture,
 };
+use actix_http::ws::Item;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
 use serde_json::{json, Value};
 
 use super::episode::Episode;
+use super::fragments::{Assembled, Kind, Reassembly};
 use super::host::{self, EpisodeHost};
+use super::metered;
+use super::watch::{self, Watcher};
 use super::Services;
 use crate::protocol::mcp::{self, RpcRequest, RpcResponse};
 use crate::protocol::messages::{ClientMessage, ErrorBody, ErrorCode, ServerMessage};
@@ -33,28 +37,38 @@ pub fn start(
     stream: web::Payload,
     services: Services,
 ) -> Result<HttpResponse, actix_web::Error> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let (payload, watcher) = watch::watch(stream);
     let session = WsSession {
-        id: uuid::Uuid::new_v4().to_string(),
+        watcher,
+        span: tracing::info_span!("session", id = %id, transport = "ws"),
+        id,
         services,
         episode: None,
         activity: Activity::default(),
         cancel: Arc::default(),
         last_heard: Instant::now(),
         registered: false,
+        fragments: Reassembly::new(MAX_FRAME_BYTES),
     };
-    ws::WsResponseBuilder::new(session, req, stream)
+    ws::WsResponseBuilder::new(session, req, payload)
         .frame_size(MAX_FRAME_BYTES)
         .start()
 }
 
 pub struct WsSession {
     id: String,
+    /// Every log line of the session carries its id.
+    span: tracing::Span,
     services: Services,
     episode: Option<Episode>,
     activity: Activity,
     cancel: Arc<AtomicBool>,
     last_heard: Instant,
     registered: bool,
+    fragments: Reassembly,
+    /// Reads the socket while a step holds the session, to cancel it if the client leaves.
+    watcher: Watcher,
 }
 
 type Ctx = ws::WebsocketContext<WsSession>;
@@ -63,6 +77,7 @@ impl Actor for WsSession {
     type Context = Ctx;
 
     fn started(&mut self, ctx: &mut Ctx) {
+        let _entered = self.span.clone().entered();
         let register = Register {
             id: self.id.clone(),
             kind: SessionKind::WebSocket,
@@ -79,7 +94,7 @@ impl Actor for WsSession {
                 .map(|answer, act, ctx| match answer {
                     Ok(Ok(())) => {
                         act.registered = true;
-                        tracing::debug!(session = %act.id, "session started");
+                        act.span.in_scope(|| tracing::debug!("session started"));
                     }
                     Ok(Err(full)) => {
                         let mut body = ErrorBody::new(
@@ -113,7 +128,8 @@ impl Actor for WsSession {
         let heartbeat = self.services.heartbeat;
         ctx.run_interval(heartbeat.interval, move |act, ctx| {
             if act.last_heard.elapsed() > heartbeat.timeout {
-                tracing::info!(session = %act.id, "peer stopped answering pings; closing");
+                act.span
+                    .in_scope(|| tracing::info!("peer stopped answering pings; closing"));
                 ctx.stop();
             } else {
                 ctx.ping(b"");
@@ -128,7 +144,7 @@ impl Actor for WsSession {
                 id: self.id.clone(),
             });
         }
-        tracing::debug!(session = %self.id, "session ended");
+        self.span.in_scope(|| tracing::debug!("session ended"));
     }
 }
 
@@ -148,6 +164,11 @@ impl EpisodeHost for WsSession {
 
 impl WsSession {
     fn send(&self, ctx: &mut Ctx, message: &ServerMessage) {
+        if let ServerMessage::Error(body) = message {
+            self.services.metrics.error(body.code);
+            self.span
+                .in_scope(|| tracing::debug!(code = ?body.code, "error frame"));
+        }
         ctx.text(message.to_json());
     }
 
@@ -163,10 +184,10 @@ impl WsSession {
                 self.send(ctx, &observation_or_error(reply));
             }
             Ok(ClientMessage::Step(action)) => {
-                ctx.wait(
-                    host::step(self, action)
-                        .map(|reply, act, ctx| act.send(ctx, &observation_or_error(reply))),
-                );
+                let span = self.span.clone();
+                let step = metered::step(self, action, span)
+                    .map(|reply, act, ctx| act.send(ctx, &observation_or_error(reply)));
+                ctx.wait(self.watcher.guard(Box::pin(step), self.cancel.clone()));
             }
             Ok(ClientMessage::State) => {
                 let state = self
@@ -182,6 +203,46 @@ impl WsSession {
             }
             Ok(ClientMessage::Mcp(request)) => self.on_mcp(request, ctx),
         }
+    }
+
+    fn refuse_binary(&self, ctx: &mut Ctx) {
+        let body = ErrorBody::new(
+            ErrorCode::InvalidJson,
+            "Invalid JSON: binary frames are not accepted; send JSON text frames",
+        );
+        self.send(ctx, &ServerMessage::Error(body));
+    }
+
+    /// A fragmented message is handled like one frame once complete; a broken one ends the
+    /// connection with an error frame first, as a broken single frame does.
+    fn on_assembled(&mut self, assembled: Assembled, ctx: &mut Ctx) {
+        let (message, code) = match assembled {
+            Assembled::Pending => return,
+            Assembled::Text(text) => return self.on_text(&text, ctx),
+            Assembled::Binary(_) => return self.refuse_binary(ctx),
+            Assembled::TooLarge => (
+                format!("message larger than {MAX_FRAME_BYTES} bytes"),
+                ws::CloseCode::Size,
+            ),
+            Assembled::InvalidUtf8 => (
+                "text message is not valid UTF-8".to_owned(),
+                ws::CloseCode::Invalid,
+            ),
+            Assembled::OutOfOrder => (
+                "continuation frame out of order".to_owned(),
+                ws::CloseCode::Protocol,
+            ),
+        };
+        let body = ErrorBody::new(
+            ErrorCode::InvalidJson,
+            format!("WebSocket protocol error: {message}"),
+        );
+        self.send(ctx, &ServerMessage::Error(body));
+        ctx.close(Some(ws::CloseReason {
+            code,
+            description: Some(message),
+        }));
+        ctx.stop();
     }
 
     /// MCP over the socket: the tools act on this session's own episode.
@@ -202,14 +263,15 @@ impl WsSession {
             "tools/call" => match mcp::tool_call_action(&request.params) {
                 Err(message) => RpcResponse::error(id, mcp::INVALID_PARAMS, message),
                 Ok(action) => {
-                    let reply = host::step(self, action).map(move |reply, act, ctx| {
+                    let span = self.span.clone();
+                    let reply = metered::step(self, action, span).map(move |reply, act, ctx| {
                         let response = match reply {
                             Ok(step) => RpcResponse::success(id, mcp::tool_result(&step)),
                             Err(body) => RpcResponse::error(id, mcp::INVALID_REQUEST, body.message),
                         };
                         act.send(ctx, &ServerMessage::Mcp(response.to_value()));
                     });
-                    ctx.wait(reply);
+                    ctx.wait(self.watcher.guard(Box::pin(reply), self.cancel.clone()));
                     return;
                 }
             },
@@ -232,6 +294,7 @@ fn observation_or_error(reply: Result<StepResult, ErrorBody>) -> ServerMessage {
 
 impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
     fn handle(&mut self, frame: Result<ws::Message, ws::ProtocolError>, ctx: &mut Ctx) {
+        let _entered = self.span.clone().entered();
         self.last_heard = Instant::now();
         match frame {
             Ok(ws::Message::Text(text)) => {
@@ -240,14 +303,20 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
             }
             Ok(ws::Message::Binary(_)) => {
                 self.activity.touch();
-                let body = ErrorBody::new(
-                    ErrorCode::InvalidJson,
-                    "Invalid JSON: binary frames are not accepted; send JSON text frames",
-                );
-                self.send(ctx, &ServerMessage::Error(body));
+                self.refuse_binary(ctx);
+            }
+            Ok(ws::Message::Continuation(item)) => {
+                self.activity.touch();
+                let assembled = match item {
+                    Item::FirstText(b) => self.fragments.first(Kind::Text, &b),
+                    Item::FirstBinary(b) => self.fragments.first(Kind::Binary, &b),
+                    Item::Continue(b) => self.fragments.append(&b, false),
+                    Item::Last(b) => self.fragments.append(&b, true),
+                };
+                self.on_assembled(assembled, ctx);
             }
             Ok(ws::Message::Ping(payload)) => ctx.pong(&payload),
-            Ok(ws::Message::Pong(_)) | Ok(ws::Message::Nop) | Ok(ws::Message::Continuation(_)) => {}
+            Ok(ws::Message::Pong(_)) | Ok(ws::Message::Nop) => {}
             Ok(ws::Message::Close(reason)) => {
                 ctx.close(reason);
                 ctx.stop();
@@ -277,7 +346,8 @@ impl Handler<ForceClose> for WsSession {
 
     fn handle(&mut self, msg: ForceClose, ctx: &mut Ctx) {
         let reason = msg.reason.describe();
-        tracing::info!(session = %self.id, %reason, "closing session");
+        self.span
+            .in_scope(|| tracing::info!(%reason, "closing session"));
         ctx.close(Some(ws::CloseReason {
             code: ws::CloseCode::Away,
             description: Some(reason),

@@ -16,6 +16,7 @@ use actix::{Actor, AsyncContext, Context, Handler, Recipient};
 use activity::Activity;
 use messages::*;
 
+use crate::metrics::Metrics;
 use crate::session::messages::McpCall;
 
 /// Sessions one server holds at once. GRPO opens a connection per generation, so hundreds
@@ -41,6 +42,7 @@ pub struct EpisodeSupervisor {
     reaped: u64,
     /// Set by [`BeginShutdown`]: a session registering after it is closed straight away.
     shutting_down: bool,
+    metrics: Metrics,
 }
 
 impl EpisodeSupervisor {
@@ -52,7 +54,24 @@ impl EpisodeSupervisor {
             started: 0,
             reaped: 0,
             shutting_down: false,
+            metrics: Metrics::default(),
         }
+    }
+
+    /// Reports to `metrics` instead of a private registry.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Forgets a session; true if it was registered.
+    fn remove(&mut self, id: &str) -> bool {
+        let known = self.sessions.remove(id).is_some();
+        if known {
+            self.metrics.session_closed();
+            self.metrics.set_sessions_active(self.sessions.len());
+        }
+        known
     }
 
     /// Sends `msg` to every session. A session whose mailbox is gone cannot be closed; it is
@@ -72,7 +91,7 @@ impl EpisodeSupervisor {
             }
         }
         for id in &gone {
-            self.sessions.remove(id);
+            self.remove(id);
         }
         (self.sessions.len(), gone.len())
     }
@@ -89,6 +108,7 @@ impl EpisodeSupervisor {
             if !entry.reaped && entry.activity.idle_for() > self.idle_timeout {
                 entry.reaped = true;
                 self.reaped += 1;
+                self.metrics.session_reaped();
                 entry.closer.do_send(ForceClose {
                     reason: CloseReason::Idle { limit_secs },
                 });
@@ -117,6 +137,7 @@ impl Handler<Register> for EpisodeSupervisor {
             });
         }
         if self.sessions.len() >= self.max_sessions {
+            self.metrics.session_refused();
             return Err(CapacityReached {
                 active: self.sessions.len(),
                 max: self.max_sessions,
@@ -131,6 +152,8 @@ impl Handler<Register> for EpisodeSupervisor {
             reaped: false,
         };
         self.sessions.insert(msg.id, entry);
+        self.metrics.session_opened();
+        self.metrics.set_sessions_active(self.sessions.len());
         Ok(())
     }
 }
@@ -139,7 +162,7 @@ impl Handler<Unregister> for EpisodeSupervisor {
     type Result = ();
 
     fn handle(&mut self, msg: Unregister, _: &mut Context<Self>) {
-        self.sessions.remove(&msg.id);
+        self.remove(&msg.id);
     }
 }
 
@@ -161,7 +184,7 @@ impl Handler<CloseMcp> for EpisodeSupervisor {
                     reason: CloseReason::Requested,
                 });
                 // Forget it now, so a second close or a call right after says "unknown session".
-                self.sessions.remove(&msg.id);
+                self.remove(&msg.id);
                 true
             }
             _ => false,

@@ -205,6 +205,7 @@ fn dockerignore_keeps_dev_files_out_and_build_inputs_in() {
         "notebooks",
         "scripts",
         "data/source",
+        "fuzz",
     ] {
         assert!(
             ignored.iter().any(|l| l == needed),

@@ -100,6 +100,39 @@ impl TestApp {
         (status, body)
     }
 
+    /// `GET /metrics`: the content type and the exposition text.
+    pub async fn metrics(&self) -> (String, String) {
+        let mut resp = awc::Client::default()
+            .get(self.http("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics");
+        assert_eq!(resp.status().as_u16(), 200);
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = resp.body().limit(1 << 20).await.expect("metrics body");
+        (
+            content_type,
+            String::from_utf8(body.to_vec()).expect("UTF-8"),
+        )
+    }
+
+    /// The value of one sample of `/metrics` (`name{labels}` exactly as printed), 0 if absent.
+    pub async fn metric(&self, sample: &str) -> f64 {
+        let (_, text) = self.metrics().await;
+        metric_value(&text, sample)
+    }
+
+    /// True when `/health` says healthy.
+    pub async fn healthy(&self) -> bool {
+        let (status, body) = self.get_json("/health").await;
+        status == 200 && body["status"] == "healthy"
+    }
+
     pub async fn stats(&self) -> SessionStats {
         self.services
             .supervisor
@@ -243,6 +276,18 @@ impl WsClient {
             }
         }
     }
+}
+
+/// The value of the sample `name{labels}` in an exposition text, 0 if absent.
+pub fn metric_value(text: &str, sample: &str) -> f64 {
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix(sample)
+                .and_then(|rest| rest.strip_prefix(' '))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0.0)
 }
 
 /// A served question of the bundled catalog that satisfies `pred`.

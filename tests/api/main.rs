@@ -5,14 +5,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod invariants;
 
+mod adversarial_args;
+mod adversarial_protocol;
+mod adversarial_sql;
 mod data_integrity;
 mod dockerfile;
 mod eval;
+mod faults;
 mod http_endpoints;
 mod limits;
 mod mcp;
+mod metrics;
 mod playground;
+mod properties;
 mod protocol_errors;
 mod questions;
 mod read_only;

@@ -1,0 +1,19 @@
+//! `GET /metrics`: the server's metrics in the Prometheus (OpenMetrics) text format.
+
+use actix_web::{web, HttpResponse};
+
+use crate::metrics::CONTENT_TYPE;
+use crate::session::Services;
+use crate::supervisor::messages::GetStats;
+
+pub async fn metrics(services: web::Data<Services>) -> HttpResponse {
+    // The gauge follows every registration; reading the registry here also corrects it should
+    // a hook ever be missed.
+    if let Ok(stats) = services.supervisor.send(GetStats).await {
+        services.metrics.set_sessions_active(stats.active_sessions);
+    }
+    match services.metrics.render() {
+        Ok(text) => HttpResponse::Ok().content_type(CONTENT_TYPE).body(text),
+        Err(e) => HttpResponse::InternalServerError().body(format!("cannot encode metrics: {e}")),
+    }
+}
