@@ -13,6 +13,8 @@
 //! - [`http`]: the route table.
 //! - [`startup`], [`config`], [`cli`], [`telemetry`]: building and running the server.
 //! - [`agent`]: scripted policies, an episode client and `sqlenv eval`.
+//! - [`load`]: `sqlenv load`, the load generator.
+//! - [`fd_limit`]: raising the open-file limit that caps sessions per process.
 //! - [`shutdown`]: the graceful shutdown on SIGTERM/SIGINT; [`healthcheck`]: the container probe.
 
 pub mod agent;
@@ -20,8 +22,10 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod database;
+pub mod fd_limit;
 pub mod healthcheck;
 pub mod http;
+pub mod load;
 pub mod protocol;
 pub mod questions;
 pub mod reward;

@@ -11,6 +11,7 @@ mod dockerfile;
 mod eval;
 mod http_endpoints;
 mod limits;
+mod load;
 mod mcp;
 mod playground;
 mod protocol_errors;
