@@ -49,7 +49,8 @@ pub struct LoadArgs {
     /// the server's memory, then close them. Measures memory per open session.
     #[arg(long)]
     pub idle: bool,
-    /// How long idle mode holds the sessions open.
+    /// How long idle mode holds the sessions open. SQLEnv sessions send a `state` request every
+    /// 30 s meanwhile, so the server's heartbeat (which nobody answers while idle) keeps them.
     #[arg(long, value_parser = parse_duration, default_value = "20s")]
     pub hold: Duration,
     /// Process id of a local server: its resident memory (VmRSS) is sampled through the run and
