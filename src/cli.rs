@@ -27,6 +27,9 @@ pub enum Command {
     /// Play scripted policies (oracle, random, reward-gaming strategies) and report their
     /// accuracy and mean return per difficulty.
     Eval(crate::agent::eval::EvalArgs),
+    /// Load-test running servers: many concurrent WebSocket sessions playing scripted episodes
+    /// (or held idle), with throughput, latency percentiles, errors and server memory.
+    Load(crate::load::LoadArgs),
     /// Probe a running server and its data (the container HEALTHCHECK): exit 0 healthy,
     /// 1 unhealthy.
     Healthcheck(crate::healthcheck::HealthcheckArgs),

@@ -14,6 +14,8 @@
 //! - [`metrics`]: the Prometheus metrics behind `GET /metrics`.
 //! - [`startup`], [`config`], [`cli`], [`telemetry`]: building and running the server.
 //! - [`agent`]: scripted policies, an episode client and `sqlenv eval`.
+//! - [`load`]: `sqlenv load`, the load generator.
+//! - [`fd_limit`]: raising the open-file limit that caps sessions per process.
 //! - [`shutdown`]: the graceful shutdown on SIGTERM/SIGINT; [`healthcheck`]: the container probe.
 
 pub mod agent;
@@ -21,8 +23,10 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod database;
+pub mod fd_limit;
 pub mod healthcheck;
 pub mod http;
+pub mod load;
 pub mod metrics;
 pub mod protocol;
 pub mod questions;

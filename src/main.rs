@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Eval(args) => sqlenv::agent::eval::run(args).map_err(|e| e.to_string()),
+        Command::Load(args) => sqlenv::load::run(args).map_err(|e| e.to_string()),
         // Its own exit statuses: Docker reads 1 as unhealthy and reserves 2.
         Command::Healthcheck(args) => return sqlenv::healthcheck::run_command(&args),
         Command::Questions(command) => sqlenv::questions::run(command).map_err(|e| e.to_string()),
@@ -27,6 +28,9 @@ fn main() -> ExitCode {
 
 fn serve(args: sqlenv::config::ServeArgs) -> Result<(), String> {
     let config = args.into_config()?;
+    // One socket per session: the default soft limit (often 1,024) would refuse sessions long
+    // before --max-sessions.
+    let files = sqlenv::fd_limit::raise();
     actix_web::rt::System::new().block_on(async move {
         let started = std::time::Instant::now();
         // Listen before the port opens, so an early SIGTERM still shuts down gracefully.
@@ -40,6 +44,7 @@ fn serve(args: sqlenv::config::ServeArgs) -> Result<(), String> {
             served = questions.served().len(),
             not_served_empty_gold = questions.empty_gold(),
             startup_ms = started.elapsed().as_millis() as u64,
+            open_file_limit = files.limit,
             "sqlenv listening on {}:{}",
             config.host,
             app.port()

@@ -58,17 +58,26 @@ pub struct ServerError {
     pub code: String,
 }
 
-/// A server frame, as the client reads it.
+/// A server frame, as the client reads it; `O` is what an observation frame's `data` is read as.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "lowercase")]
-enum Reply {
-    Observation(Box<StepResult>),
+enum Reply<O = Box<StepResult>> {
+    Observation(O),
     State(Box<EpisodeState>),
     Mcp(serde::de::IgnoredAny),
     Error(ServerError),
 }
 
-impl Reply {
+/// The envelope of an observation frame from any OpenEnv environment, its observation skipped:
+/// enough to drive an environment whose observation type this crate does not know (the
+/// reference echo environment, for the load generator's baseline).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct AnyStep {
+    pub reward: Option<f64>,
+    pub done: bool,
+}
+
+impl<O> Reply<O> {
     fn kind(&self) -> &'static str {
         match self {
             Reply::Observation(_) => "observation",
@@ -121,7 +130,7 @@ impl EpisodeClient {
     /// Starts an episode; `params` are the reset keyword arguments (`seed`, `question_id`, ...).
     pub async fn reset<P: Serialize>(&mut self, params: &P) -> Result<StepResult, ClientError> {
         self.send("reset", Some(params)).await?;
-        match self.receive().await? {
+        match self.receive::<Box<StepResult>>().await? {
             Reply::Observation(result) => Ok(*result),
             other => Err(unexpected("observation", other)),
         }
@@ -130,8 +139,26 @@ impl EpisodeClient {
     /// Takes one step of the current episode.
     pub async fn step(&mut self, action: &SqlAction) -> Result<StepResult, ClientError> {
         self.send("step", Some(action)).await?;
-        match self.receive().await? {
+        match self.receive::<Box<StepResult>>().await? {
             Reply::Observation(result) => Ok(*result),
+            other => Err(unexpected("observation", other)),
+        }
+    }
+
+    /// Resets an environment of any type; only the reward and `done` are read.
+    pub async fn reset_any<P: Serialize>(&mut self, params: &P) -> Result<AnyStep, ClientError> {
+        self.send("reset", Some(params)).await?;
+        match self.receive::<AnyStep>().await? {
+            Reply::Observation(result) => Ok(result),
+            other => Err(unexpected("observation", other)),
+        }
+    }
+
+    /// Takes a step in an environment of any type, `action` being its action object.
+    pub async fn step_any<A: Serialize>(&mut self, action: &A) -> Result<AnyStep, ClientError> {
+        self.send("step", Some(action)).await?;
+        match self.receive::<AnyStep>().await? {
+            Reply::Observation(result) => Ok(result),
             other => Err(unexpected("observation", other)),
         }
     }
@@ -139,7 +166,7 @@ impl EpisodeClient {
     /// The current episode's state.
     pub async fn state(&mut self) -> Result<EpisodeState, ClientError> {
         self.send::<()>("state", None).await?;
-        match self.receive().await? {
+        match self.receive::<Box<StepResult>>().await? {
             Reply::State(state) => Ok(*state),
             other => Err(unexpected("state", other)),
         }
@@ -177,7 +204,7 @@ impl EpisodeClient {
     }
 
     /// The next reply, answering pings while waiting; an error frame becomes `Server`.
-    async fn receive(&mut self) -> Result<Reply, ClientError> {
+    async fn receive<O: serde::de::DeserializeOwned>(&mut self) -> Result<Reply<O>, ClientError> {
         let timeout = self.reply_timeout;
         let reply = actix_web::rt::time::timeout(timeout, self.next_text())
             .await
@@ -191,7 +218,7 @@ impl EpisodeClient {
         }
     }
 
-    async fn next_text(&mut self) -> Result<Reply, ClientError> {
+    async fn next_text<O: serde::de::DeserializeOwned>(&mut self) -> Result<Reply<O>, ClientError> {
         loop {
             let frame = match self.framed.next().await {
                 None => return Err(ClientError::Closed(None)),
@@ -219,7 +246,7 @@ impl EpisodeClient {
     }
 }
 
-fn unexpected(expected: &'static str, got: Reply) -> ClientError {
+fn unexpected<O>(expected: &'static str, got: Reply<O>) -> ClientError {
     ClientError::WrongReply {
         expected,
         got: got.kind(),

@@ -194,7 +194,7 @@ impl PolicyReport {
 
 /// The episode seed: a SplitMix64 mix of the run seed, the policy and the episode index, so
 /// neighbouring episodes get unrelated random choices.
-fn episode_seed(seed: u64, policy: PolicyKind, index: usize) -> u64 {
+pub fn episode_seed(seed: u64, policy: PolicyKind, index: usize) -> u64 {
     let policy_index = PolicyKind::ALL
         .iter()
         .position(|k| *k == policy)

@@ -1,6 +1,8 @@
 //! Plays one episode with a policy over an [`EpisodeClient`] and records what it earned: the
 //! unit `sqlenv eval` and the acceptance tests aggregate.
 
+use std::time::{Duration, Instant};
+
 use serde::Serialize;
 
 use super::client::{ClientError, EpisodeClient};
@@ -56,6 +58,13 @@ pub struct EpisodeRecord {
     pub done_reason: DoneReason,
 }
 
+/// One request of an episode, as [`play_episode_timed`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exchange {
+    Reset,
+    Step(ActionType),
+}
+
 /// Resets with `reset` (the reset keyword arguments), then lets `policy` act until the episode
 /// is done.
 pub async fn play_episode<P: serde::Serialize>(
@@ -64,7 +73,21 @@ pub async fn play_episode<P: serde::Serialize>(
     catalog: &Catalog,
     reset: &P,
 ) -> Result<EpisodeRecord, RunError> {
+    play_episode_timed(client, policy, catalog, reset, &mut |_, _| {}).await
+}
+
+/// [`play_episode`], telling `timed` how long each request took to be answered (the load
+/// generator's latency figures). Only answered requests are reported.
+pub async fn play_episode_timed<P: serde::Serialize>(
+    client: &mut EpisodeClient,
+    policy: &mut dyn Policy,
+    catalog: &Catalog,
+    reset: &P,
+    timed: &mut dyn FnMut(Exchange, Duration),
+) -> Result<EpisodeRecord, RunError> {
+    let sent = Instant::now();
     let mut result = client.reset(reset).await?;
+    timed(Exchange::Reset, sent.elapsed());
     let obs = &result.observation;
     let unknown = |message: String| RunError::UnknownQuestion {
         question_id: obs.question_id.clone(),
@@ -97,7 +120,9 @@ pub async fn play_episode<P: serde::Serialize>(
             return Ok(record);
         }
         let action = policy.act(&result.observation, &ctx);
+        let sent = Instant::now();
         result = client.step(&action).await?;
+        timed(Exchange::Step(action.action_type), sent.elapsed());
         let reward = result.reward.unwrap_or(0.0);
         record.steps += 1;
         record.total_return += reward;

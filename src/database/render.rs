@@ -13,8 +13,11 @@ pub fn render_result(result: &ResultSet, max_rows: usize, limits: &QueryLimits) 
     out.push('\n');
     let mut shown = 0usize;
     let mut cut_for_size = false;
+    // One buffer reused for every row: a result renders with a handful of allocations.
+    let mut line = String::new();
     for row in result.rows.iter().take(max_rows) {
-        let line = render_row(row, limits.max_cell_chars);
+        line.clear();
+        render_row(&mut line, row, limits.max_cell_chars);
         if out.len() + line.len() + 1 > limits.max_result_bytes {
             cut_for_size = true;
             break;
@@ -38,28 +41,25 @@ pub fn render_result(result: &ResultSet, max_rows: usize, limits: &QueryLimits) 
     out
 }
 
-fn render_row(row: &[Cell], max_cell_chars: usize) -> String {
-    let mut line = String::new();
+fn render_row(line: &mut String, row: &[Cell], max_cell_chars: usize) {
     for (i, cell) in row.iter().enumerate() {
         if i > 0 {
             line.push_str(" | ");
         }
-        line.push_str(&clip(&cell.display(), max_cell_chars));
+        clip_into(line, &cell.shown(), max_cell_chars);
     }
-    line
 }
 
-/// Cuts a cell to `max` characters and turns line breaks into spaces, so one row stays one line.
-fn clip(text: &str, max: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .take(max)
-        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
-        .collect();
-    if text.chars().nth(max).is_some() {
+/// Appends a cell cut to `max` characters, line breaks turned into spaces, so one row stays one
+/// line.
+fn clip_into(out: &mut String, text: &str, max: usize) {
+    let mut chars = text.chars();
+    for c in chars.by_ref().take(max) {
+        out.push(if c == '\n' || c == '\r' { ' ' } else { c });
+    }
+    if chars.next().is_some() {
         out.push('…');
     }
-    out
 }
 
 #[cfg(test)]
@@ -106,7 +106,13 @@ mod tests {
 
     #[test]
     fn cells_are_clipped_to_one_line() {
+        let clip = |text: &str, max| {
+            let mut out = String::new();
+            clip_into(&mut out, text, max);
+            out
+        };
         assert_eq!(clip("ab\ncd", 10), "ab cd");
         assert_eq!(clip("abcdef", 3), "abc…");
+        assert_eq!(clip("abc", 3), "abc");
     }
 }

@@ -1,6 +1,8 @@
 //! The values a query returns, independent of SQLite's borrowed row types, so results can cross
 //! actor boundaries, be compared against gold answers and be stored as JSON in question files.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// One cell of a result. Serialised untagged, so a question file stores plain JSON values:
@@ -41,11 +43,17 @@ impl Cell {
 
     /// How the cell is shown to an agent: the text SQLite's own shell would print, NULL spelled out.
     pub fn display(&self) -> String {
+        self.shown().into_owned()
+    }
+
+    /// [`Cell::display`] without copying text cells, for the per-step paths (rendering,
+    /// fingerprints) that only read it.
+    pub fn shown(&self) -> Cow<'_, str> {
         match self {
-            Cell::Null => "NULL".to_owned(),
-            Cell::Integer(i) => i.to_string(),
-            Cell::Real(f) => format_real(*f),
-            Cell::Text(s) => s.clone(),
+            Cell::Null => Cow::Borrowed("NULL"),
+            Cell::Integer(i) => Cow::Owned(i.to_string()),
+            Cell::Real(f) => Cow::Owned(format_real(*f)),
+            Cell::Text(s) => Cow::Borrowed(s),
         }
     }
 }

@@ -63,6 +63,9 @@ impl ErrorBody {
     }
 }
 
+/// Bytes reserved up front for a serialised frame: an observation with a rendered result.
+const FRAME_CAPACITY: usize = 2048;
+
 /// A server frame.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", content = "data", rename_all = "lowercase")]
@@ -75,10 +78,16 @@ pub enum ServerMessage {
 
 impl ServerMessage {
     pub fn to_json(&self) -> String {
+        // Most frames fit this, so the buffer rarely grows (and copies) while serialising.
+        let mut buffer = Vec::with_capacity(FRAME_CAPACITY);
         // Serialising these plain data types cannot fail; keep a valid frame if it ever did.
-        serde_json::to_string(self).unwrap_or_else(|e| {
-            format!(r#"{{"type":"error","data":{{"message":"cannot serialise reply: {e}","code":"EXECUTION_ERROR"}}}}"#)
-        })
+        match serde_json::to_writer(&mut buffer, self) {
+            // serde_json writes UTF-8 only.
+            Ok(()) => String::from_utf8(buffer).unwrap_or_default(),
+            Err(e) => format!(
+                r#"{{"type":"error","data":{{"message":"cannot serialise reply: {e}","code":"EXECUTION_ERROR"}}}}"#
+            ),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The reward actor: scores each step from the facts a session gathered and, for QUERY and
 //! ANSWER, from the result or answer compared with the gold. The scoring itself is pure
-//! (`shaping`, `potential`, `verify`); the actor only runs it off the async workers.
+//! (`shaping`, `potential`, `verify`); the actor only runs it off the async workers, for the
+//! steps whose scoring is not cheap enough to do in place ([`score_step`]).
 
 pub mod components;
 pub mod config;
@@ -11,7 +12,11 @@ pub mod verify;
 
 use std::sync::Arc;
 
-use actix::{Actor, Addr, Handler, Message, MessageResponse, SyncArbiter, SyncContext};
+use actix::dev::Request;
+use actix::{
+    Actor, Addr, Handler, MailboxError, Message, MessageResponse, SyncArbiter, SyncContext,
+};
+use futures_util::future::{ready, Either, Ready};
 
 use crate::catalog::question::Question;
 use crate::database::value::ResultSet;
@@ -100,6 +105,47 @@ pub fn score(cfg: &RewardConfig, evidence: Evidence) -> Scored {
                 verdict: Some(verdict),
             }
         }
+    }
+}
+
+/// Cells (of a query result, or of the gold) up to which a step is scored on the caller's thread.
+/// Scoring that many takes a few microseconds, less than handing the step to a reward thread and
+/// back (two context switches on a busy 2-core machine); larger ones still go to the workers, so
+/// a session's async worker never spends long on one.
+pub const INLINE_SCORE_CELLS: usize = 256;
+/// Bytes of answer text up to which an ANSWER is verified on the caller's thread.
+pub const INLINE_ANSWER_BYTES: usize = 2048;
+
+fn cells(rows: &[Vec<crate::database::value::Cell>]) -> usize {
+    rows.iter().map(Vec::len).sum()
+}
+
+/// Whether scoring `evidence` costs less than a hop to a reward thread.
+pub fn is_cheap(evidence: &Evidence) -> bool {
+    match evidence {
+        Evidence::Explore(_) => true,
+        Evidence::Query {
+            result, question, ..
+        } => {
+            cells(&result.rows) <= INLINE_SCORE_CELLS
+                && cells(&question.gold_answer) <= INLINE_SCORE_CELLS
+        }
+        Evidence::Answer { text, question } => {
+            text.len() <= INLINE_ANSWER_BYTES && cells(&question.gold_answer) <= INLINE_SCORE_CELLS
+        }
+    }
+}
+
+/// Scores a step: at once when it is cheap, otherwise on a reward worker.
+pub fn score_step(
+    workers: &Addr<RewardWorker>,
+    cfg: &RewardConfig,
+    evidence: Evidence,
+) -> Either<Ready<Result<Scored, MailboxError>>, Request<RewardWorker, ScoreStep>> {
+    if is_cheap(&evidence) {
+        Either::Left(ready(Ok(score(cfg, evidence))))
+    } else {
+        Either::Right(workers.send(ScoreStep(evidence)))
     }
 }
 

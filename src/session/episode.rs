@@ -365,7 +365,7 @@ fn fingerprint(result: &ResultSet) -> u64 {
     result.total_rows.hash(&mut h);
     for row in &result.rows {
         for cell in row {
-            cell.display().hash(&mut h);
+            cell.shown().hash(&mut h);
         }
     }
     h.finish()

@@ -19,7 +19,7 @@ use crate::protocol::action::SqlAction;
 use crate::protocol::messages::{ErrorBody, ErrorCode};
 use crate::protocol::observation::StepResult;
 use crate::protocol::reset::ResetParams;
-use crate::reward::{shaping, Evidence, ScoreStep};
+use crate::reward::{score_step, shaping, Evidence};
 
 /// An actor that owns one episode.
 pub trait EpisodeHost: Actor {
@@ -101,7 +101,11 @@ pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction) -> StepFuture<A> {
             result,
             error,
         } => {
-            let scoring = services.reward.send(ScoreStep(Evidence::Explore(facts)));
+            let scoring = score_step(
+                &services.reward,
+                &services.reward_config,
+                Evidence::Explore(facts),
+            );
             Box::pin(scoring.into_actor(act).map(move |scored, act, _| {
                 let scored = scored.map_err(internal)?;
                 let episode = act.episode_mut().ok_or_else(no_episode)?;
@@ -115,7 +119,7 @@ pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction) -> StepFuture<A> {
                 sql,
                 cancel,
             };
-            let reward = services.reward.clone();
+            let (reward, reward_config) = (services.reward.clone(), services.reward_config.clone());
             Box::pin(services.db.send(run).into_actor(act).then(
                 move |sent, act, _| -> StepFuture<A> {
                     let outcome =
@@ -132,27 +136,28 @@ pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction) -> StepFuture<A> {
                         },
                         Err(_) => Evidence::Explore(facts),
                     };
-                    Box::pin(reward.send(ScoreStep(evidence)).into_actor(act).map(
-                        move |scored, act, _| {
-                            let scored = scored.map_err(internal)?;
-                            let episode = act.episode_mut().ok_or_else(no_episode)?;
-                            Ok(episode.finish_explore(
-                                text,
-                                error,
-                                scored.components,
-                                scored.potential,
-                                exhausted,
-                            ))
-                        },
-                    ))
+                    let scoring = score_step(&reward, &reward_config, evidence);
+                    Box::pin(scoring.into_actor(act).map(move |scored, act, _| {
+                        let scored = scored.map_err(internal)?;
+                        let episode = act.episode_mut().ok_or_else(no_episode)?;
+                        Ok(episode.finish_explore(
+                            text,
+                            error,
+                            scored.components,
+                            scored.potential,
+                            exhausted,
+                        ))
+                    }))
                 },
             ))
         }
         Begin::Answer { text } => {
             let question = episode.question().clone();
-            let scoring = services
-                .reward
-                .send(ScoreStep(Evidence::Answer { text, question }));
+            let scoring = score_step(
+                &services.reward,
+                &services.reward_config,
+                Evidence::Answer { text, question },
+            );
             Box::pin(scoring.into_actor(act).map(move |scored, act, _| {
                 let scored = scored.map_err(internal)?;
                 let episode = act.episode_mut().ok_or_else(no_episode)?;

@@ -16,6 +16,7 @@ mod eval;
 mod faults;
 mod http_endpoints;
 mod limits;
+mod load;
 mod mcp;
 mod metrics;
 mod playground;

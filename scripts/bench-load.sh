@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Runs the measurements of docs/performance.md: SQLEnv (release build) and the OpenEnv Python
+# reference echo server side by side at 1, 16, 64, 256 and 1,000 active sessions, 10,000 idle
+# sessions, a soak of random episodes, and start-up time. JSON reports go to target/bench-results/,
+# a summary table to stdout. Loopback only. Usage: bash scripts/bench-load.sh [SECONDS_PER_POINT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-15}"
+out=target/bench-results
+mkdir -p "$out"
+cargo build --release --quiet
+bin=target/release/sqlenv
+port=18500
+ref_port=18501
+
+wait_port() { for _ in $(seq 1 400); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.025; done; return 1; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+
+# Start-up: from exec until the port accepts, five times.
+for i in 1 2 3 4 5; do
+    t0=$(date +%s%N)
+    "$bin" serve --host 127.0.0.1 --port "$port" > "$out/startup-$i.log" 2>&1 &
+    pid=$!
+    wait_port "$port"
+    t1=$(date +%s%N)
+    echo "startup run $i: $(( (t1 - t0) / 1000000 )) ms" | tee -a "$out/startup.txt"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+done
+
+"$bin" serve --host 127.0.0.1 --port "$port" --max-sessions 12000 > "$out/server.log" 2>&1 &
+server=$!
+bash scripts/bench-reference.sh "$ref_port" > "$out/reference.log" 2>&1 &
+reference=$!
+trap 'kill $server $reference 2>/dev/null || true' EXIT
+wait_port "$port"; wait_port "$ref_port"; sleep 2
+
+for n in 1 16 64 256 1000; do
+    before=$(cpu_ticks "$server")
+    "$bin" load --quiet --url "ws://127.0.0.1:$port/ws" --sessions "$n" --duration "${secs}s" \
+        --policy oracle --server-pid "$server" --json "$out/sqlenv-oracle-$n.json" > "$out/sqlenv-oracle-$n.txt"
+    echo "server_cpu_ticks $(( $(cpu_ticks "$server") - before ))" >> "$out/sqlenv-oracle-$n.txt"
+    "$bin" load --quiet --env echo --url "ws://127.0.0.1:$ref_port/ws" --sessions "$n" \
+        --duration "${secs}s" --json "$out/echo-$n.json" > "$out/echo-$n.txt"
+    echo "done $n sessions" >&2
+done
+"$bin" load --quiet --url "ws://127.0.0.1:$port/ws" --sessions 64 --duration "${secs}s" \
+    --policy random --server-pid "$server" --json "$out/sqlenv-random-64.json" > "$out/sqlenv-random-64.txt"
+kill "$reference" 2>/dev/null || true
+
+# 10,000 idle sessions, held 30 s.
+"$bin" load --quiet --idle --sessions 10000 --hold 30s --server-pid "$server" \
+    --url "ws://127.0.0.1:$port/ws" \
+    --json "$out/sqlenv-idle-10000.json" > "$out/sqlenv-idle-10000.txt"
+
+# Soak: random episodes, RSS sampled every second.
+"$bin" load --quiet --url "ws://127.0.0.1:$port/ws" --sessions 64 \
+    --episodes "${SOAK_EPISODES:-300000}" --policy random --rss-interval 5s \
+    --server-pid "$server" --json "$out/sqlenv-soak.json" > "$out/sqlenv-soak.txt"
+
+python3 - "$out" <<'PY'
+import json, sys, os
+out = sys.argv[1]
+def load(name):
+    p = os.path.join(out, name)
+    return json.load(open(p)) if os.path.exists(p) else None
+def row(r, kind="all steps"):
+    return next((x for x in r["latency"] if x["kind"] == kind), None)
+print("| sessions | SQLEnv steps/s | p50 ms | p99 ms | errors | reference steps/s | p50 ms | p99 ms | errors | ratio |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for n in [1, 16, 64, 256, 1000]:
+    s, e = load(f"sqlenv-oracle-{n}.json"), load(f"echo-{n}.json")
+    if not s or not e:
+        continue
+    err = lambda r: sum(r["error_frames"].values()) + r["transport_errors"] + r["connect_errors"]
+    a, b = row(s), row(e)
+    print(f"| {n} | {s['steps_per_sec']:.0f} | {a['p50_ms']:.2f} | {a['p99_ms']:.2f} | {err(s)} | "
+          f"{e['steps_per_sec']:.0f} | {b['p50_ms']:.2f} | {b['p99_ms']:.2f} | {err(e)} | "
+          f"{s['steps_per_sec'] / max(e['steps_per_sec'], 1e-9):.1f}x |")
+for name in ["sqlenv-idle-10000.json", "sqlenv-soak.json", "sqlenv-random-64.json"]:
+    r = load(name)
+    if r and r.get("server"):
+        m = r["server"]
+        print(f"{name}: sessions {r['sessions_connected']}, episodes {r['episodes']}, steps {r['steps']}, "
+              f"RSS MiB before {m['rss_before_mib']:.1f} start {m['rss_start_mib']:.1f} mid {m['rss_mid_mib']:.1f} "
+              f"end {m['rss_end_mib']:.1f} peak {m['peak_rss_mib']:.1f}, per session KiB {m['kib_per_session']}, "
+              f"after close {m['rss_after_close_mib']}")
+PY
