@@ -3,9 +3,9 @@
 import pytest
 from sqlenv_client import (
     ActionType,
+    SQLAction,
     SQLEnvClient,
     SQLObservation,
-    SQLAction,
     ToolCallError,
     action_to_tool_call,
     initial_messages,
@@ -26,7 +26,11 @@ def test_tool_calls_in_every_accepted_shape():
         ),
         ({"action_type": "ANSWER", "argument": "6"}, ActionType.ANSWER, "6"),
         ('<tool_call>\n{"name": "answer", "arguments": {"value": 6}}\n</tool_call>', ActionType.ANSWER, "6"),
-        ('I will look.\n<tool_call>{"name": "describe", "arguments": {"table_name": "a"}}', ActionType.DESCRIBE, "a"),
+        (
+            'I will look.\n<tool_call>{"name": "describe", "arguments": {"table_name": "a"}}',
+            ActionType.DESCRIBE,
+            "a",
+        ),
         ('```json\n{"name": "query", "arguments": {"query": "SELECT 2"}}\n```', ActionType.QUERY, "SELECT 2"),
         ('{"name": "answer", "arguments": {"value": ["a", "b"]}}', ActionType.ANSWER, '["a", "b"]'),
         ([{"name": "query", "arguments": {"sql": "SELECT 3"}}], ActionType.QUERY, "SELECT 3"),
@@ -37,7 +41,12 @@ def test_tool_calls_in_every_accepted_shape():
 
 
 def test_actions_round_trip_through_tool_calls():
-    for action in (SQLAction.describe("a"), SQLAction.sample("b"), SQLAction.query("SELECT 1"), SQLAction.answer("x")):
+    for action in (
+        SQLAction.describe("a"),
+        SQLAction.sample("b"),
+        SQLAction.query("SELECT 1"),
+        SQLAction.answer("x"),
+    ):
         call = action_to_tool_call(action)
         assert call["type"] == "function" and call["function"]["name"] == action.action_type.value.lower()
         assert parse_tool_call(call) == action
@@ -52,8 +61,7 @@ def test_actions_round_trip_through_tool_calls():
         ('<tool_call>{"name": "query", "arguments": {"sql": "  "}}</tool_call>', "is empty"),
         ('<tool_call>{"name": "query", "arguments": {"sql": "SELECT 1"</tool_call>', "not valid JSON"),
         (
-            '<tool_call>{"name": "describe", "arguments": {"table_name": "a"}}</tool_call>'
-            '<tool_call>{"name": "describe", "arguments": {"table_name": "b"}}</tool_call>',
+            '<tool_call>{"name": "describe", "arguments": {"table_name": "a"}}</tool_call>' * 2,
             "exactly one tool call",
         ),
         ({"name": "query", "arguments": "[1]"}, "must be an object"),
@@ -76,7 +84,9 @@ def test_observations_render_as_chat_messages(server_url):
         assert [m["role"] for m in messages] == ["system", "user"]
         assert "answer(value)" in messages[0]["content"]
 
-        action = parse_tool_call('<tool_call>{"name": "describe", "arguments": {"table_name": "nope"}}</tool_call>')
+        action = parse_tool_call(
+            '<tool_call>{"name": "describe", "arguments": {"table_name": "nope"}}</tool_call>'
+        )
         obs = env.step(action).observation
         message = observation_message(obs, role="tool", name="describe")
         assert message["role"] == "tool" and message["name"] == "describe"

@@ -1,13 +1,16 @@
 """notebooks/train_grpo.ipynb runs end to end, headless, in smoke mode (a tiny local model on CPU)
 against the real server.
 
-It needs the training requirements (notebooks/requirements-train.txt: PyTorch, TRL, ...), so it
-runs only when SQLENV_TRAIN_NOTEBOOK=1 (scripts/test-all.sh sets it when it installs them):
+It needs the training requirements (notebooks/requirements-train.txt: PyTorch, TRL, nbclient, ...),
+which scripts/test-all.sh installs; without them the test is skipped, and SQLENV_TRAIN_NOTEBOOK=0
+skips it on purpose. By hand:
 
-    SQLENV_TRAIN_NOTEBOOK=1 SQLENV_BIN=$PWD/target/debug/sqlenv target/py-venv/bin/pytest -q \
-        tests/python/test_train_notebook.py
+    target/py-venv/bin/pip install -r notebooks/requirements-train.txt
+    SQLENV_BIN=$PWD/target/debug/sqlenv target/py-venv/bin/pytest -q tests/python/test_train_notebook.py
 """
 
+import importlib.util
+import itertools
 import json
 import os
 import sys
@@ -23,21 +26,31 @@ CELL_TIMEOUT_S = 900
 def test_notebook_is_clean():
     notebook = json.loads(NOTEBOOK.read_text())
     cells = notebook["cells"]
-    assert all(not c.get("outputs") and c.get("execution_count") is None for c in cells if c["cell_type"] == "code")
+    assert all(
+        not c.get("outputs") and c.get("execution_count") is None for c in cells if c["cell_type"] == "code"
+    )
     text = NOTEBOOK.read_text()
     for local in ("/work/", "/home/", "/Users/", "/tmp/", "/root/"):
         assert local not in text, f"absolute local path {local!r} in the notebook"
     # Every code cell is preceded by a markdown cell that says what and why.
-    for before, cell in zip(cells, cells[1:]):
+    for before, cell in itertools.pairwise(cells):
         if cell["cell_type"] == "code":
             assert before["cell_type"] == "markdown"
             assert "**What:**" in "".join(before["source"]) and "**Why:**" in "".join(before["source"])
 
 
-@pytest.mark.skipif(os.environ.get("SQLENV_TRAIN_NOTEBOOK") != "1", reason="set SQLENV_TRAIN_NOTEBOOK=1 to run")
+TRAINING_MODULES = ("torch", "trl", "transformers", "datasets", "matplotlib", "nbclient", "ipykernel")
+
+
+@pytest.mark.skipif(os.environ.get("SQLENV_TRAIN_NOTEBOOK") == "0", reason="SQLENV_TRAIN_NOTEBOOK=0")
+@pytest.mark.skipif(
+    any(importlib.util.find_spec(m) is None for m in TRAINING_MODULES),
+    reason="training requirements not installed (pip install -r notebooks/requirements-train.txt)",
+)
 def test_train_notebook_smoke(server_url, tmp_path, monkeypatch):
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
+    import nbclient
+    import nbformat
+
     monkeypatch.setenv("SQLENV_SMOKE", "1")
     monkeypatch.setenv("SQLENV_URL", server_url)
     monkeypatch.setenv("SQLENV_BIN", os.environ.get("SQLENV_BIN", str(ROOT / "target" / "debug" / "sqlenv")))
@@ -46,14 +59,19 @@ def test_train_notebook_smoke(server_url, tmp_path, monkeypatch):
     # The kernel is this interpreter (the test venv), whatever kernelspecs the machine has.
     spec_dir = tmp_path / "jupyter" / "kernels" / "python3"
     spec_dir.mkdir(parents=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "Python 3 (tests)", "language": "python"}
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (tests)",
+        "language": "python",
+    }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
 
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(
-        notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+        notebook,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
         resources={"metadata": {"path": str(ROOT / "notebooks")}},
     )
     client.execute()

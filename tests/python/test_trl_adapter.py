@@ -19,7 +19,12 @@ def _tool_names(cls):
 
 def test_exactly_the_four_tools_with_documented_arguments():
     assert _tool_names(SQLEnvToolEnv) == ["answer", "describe", "query", "sample"]
-    for name, arg in (("describe", "table_name"), ("sample", "table_name"), ("query", "sql"), ("answer", "value")):
+    for name, arg in (
+        ("describe", "table_name"),
+        ("sample", "table_name"),
+        ("query", "sql"),
+        ("answer", "value"),
+    ):
         method = getattr(SQLEnvToolEnv, name)
         assert list(inspect.signature(method).parameters) == ["self", arg]
         assert f"{arg}:" in inspect.getdoc(method).split("Args:")[1]
@@ -54,7 +59,11 @@ def test_a_rollout_like_trl_plays_it(server_url, questions):
         assert env.get_reward() == 0.0 and not env.done
         rows = env.query(sql=q["gold_sql"])
         assert "Error" not in rows
-        env.answer(value="\n".join(" | ".join("NULL" if v is None else str(v) for v in row) for row in q["gold_answer"]))
+        env.answer(
+            value="\n".join(
+                " | ".join("NULL" if v is None else str(v) for v in row) for row in q["gold_answer"]
+            )
+        )
         assert env.correct and env.get_reward() > 1.0
     finally:
         close_environment(env)

@@ -7,6 +7,7 @@ from .tool_calls import ToolCallError, action_from_call, action_to_tool_call, pa
 from .trl_env import EpisodeOverError, SQLEnvToolEnv, close_environment
 
 __all__ = [
+    "SYSTEM_PROMPT",
     "ActionType",
     "EpisodeOverError",
     "RewardComponents",
@@ -15,7 +16,6 @@ __all__ = [
     "SQLEnvToolEnv",
     "SQLObservation",
     "SQLState",
-    "SYSTEM_PROMPT",
     "ToolCallError",
     "action_from_call",
     "action_to_tool_call",

@@ -12,14 +12,15 @@ Async by default; `.sync()` gives the blocking wrapper OpenEnv provides:
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Union
+from collections.abc import Mapping
+from typing import Any
 
 from openenv.core.client_types import StepResult
 from openenv.core.env_client import EnvClient
 
 from .models import SQLAction, SQLObservation, SQLState
 
-ActionLike = Union[SQLAction, Mapping[str, Any]]
+ActionLike = SQLAction | Mapping[str, Any]
 
 
 def as_action(action: ActionLike) -> SQLAction:

@@ -6,7 +6,7 @@ The field names and meanings are those of the server's JSON (`GET /schema` has t
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Optional
+from typing import Any
 
 from openenv.core.env_server.types import Action, Observation, State
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,22 +32,22 @@ class SQLAction(Action):
     argument: str
 
     @classmethod
-    def describe(cls, table_name: str) -> "SQLAction":
+    def describe(cls, table_name: str) -> SQLAction:
         """DESCRIBE a table: its columns, keys and row count."""
         return cls(action_type=ActionType.DESCRIBE, argument=table_name)
 
     @classmethod
-    def sample(cls, table_name: str) -> "SQLAction":
+    def sample(cls, table_name: str) -> SQLAction:
         """SAMPLE a table: its first few rows."""
         return cls(action_type=ActionType.SAMPLE, argument=table_name)
 
     @classmethod
-    def query(cls, sql: str) -> "SQLAction":
+    def query(cls, sql: str) -> SQLAction:
         """QUERY: run one read-only SQL statement."""
         return cls(action_type=ActionType.QUERY, argument=sql)
 
     @classmethod
-    def answer(cls, value: str) -> "SQLAction":
+    def answer(cls, value: str) -> SQLAction:
         """ANSWER: the final answer, which ends the episode."""
         return cls(action_type=ActionType.ANSWER, argument=value)
 
@@ -85,7 +85,7 @@ class SQLObservation(Observation):
     question: str = ""
     schema_info: str = ""
     result: str = ""
-    error: Optional[str] = None
+    error: str | None = None
     step_count: int = 0
     budget_remaining: int = 0
     action_history: list[str] = Field(default_factory=list)
@@ -99,9 +99,9 @@ class SQLObservation(Observation):
 class SQLState(State):
     """The episode's state (`state` frame): identity, progress and reward so far."""
 
-    question_id: Optional[str] = None
-    db_id: Optional[str] = None
-    difficulty: Optional[str] = None
+    question_id: str | None = None
+    db_id: str | None = None
+    difficulty: str | None = None
     done: bool = False
     budget_remaining: int = 0
     cumulative_reward: float = 0.0

@@ -18,9 +18,10 @@ A dataset row may carry the server's reset arguments as columns (`question_id`, 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from typing import Any, Optional
+from typing import Any
 
 from openenv.core.sync_client import SyncEnvClient
 
@@ -34,7 +35,7 @@ RESET_KEYS = ("question_id", "seed", "episode_id", "db_id", "difficulty", "split
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
-def close_environment(env: "SQLEnvToolEnv") -> None:
+def close_environment(env: SQLEnvToolEnv) -> None:
     """Closes the session of an environment (a function, not a method: every public method is a tool)."""
     env._close()
 
@@ -52,11 +53,11 @@ class SQLEnvToolEnv:
     return stays the episode's own.
     """
 
-    def __init__(self, base_url: Optional[str] = None, **reset_defaults: Any) -> None:
+    def __init__(self, base_url: str | None = None, **reset_defaults: Any) -> None:
         self._base_url = base_url or os.environ.get("SQLENV_URL", DEFAULT_URL)
         self._reset_defaults = dict(reset_defaults)
-        self._client: Optional[SyncEnvClient] = None
-        self._observation: Optional[SQLObservation] = None
+        self._client: SyncEnvClient | None = None
+        self._observation: SQLObservation | None = None
         self._return = 0.0
         self._done = False
 
@@ -81,15 +82,13 @@ class SQLEnvToolEnv:
             self._client = None
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # best effort, e.g. at interpreter exit
             self._close()
-        except Exception:  # noqa: BLE001 - best effort at interpreter exit
-            pass
 
     # -- read-only views (properties are not tools) ------------------------------------------
 
     @property
-    def observation(self) -> Optional[SQLObservation]:
+    def observation(self) -> SQLObservation | None:
         """The last observation."""
         return self._observation
 
