@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: Rust unit and integration tests, then the official OpenEnv Python client
-# and `openenv validate` against the real server, and a check that no database file changed.
+# The whole test suite: Rust unit and integration tests, then the official OpenEnv Python client,
+# the typed client (clients/python), `openenv validate` and the training notebook in smoke mode
+# against the real server, and a check that no database file changed.
 # Installs what it needs (a Python venv under target/) on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,12 +11,20 @@ before=$(hash_databases)
 
 cargo test --all-targets
 
+# The Python client (clients/python, installed editable) and the training notebook's requirements
+# (PyTorch from PyPI, TRL, ...: notebooks/requirements-train.txt) go into one venv; a package that
+# no longer imports triggers a reinstall. SQLENV_TRAIN_NOTEBOOK=0 skips the training requirements
+# and the notebook's smoke run (tests/python/test_train_notebook.py).
 venv=target/py-venv
-if [ ! -x "$venv/bin/pytest" ] || ! "$venv/bin/python" -c 'import openenv' 2>/dev/null; then
+train_notebook=${SQLENV_TRAIN_NOTEBOOK:-1}
+if [ ! -x "$venv/bin/pytest" ] || ! "$venv/bin/python" -c 'import openenv, sqlenv_client' 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 fi
-SQLENV_BIN="$PWD/target/debug/sqlenv" "$venv/bin/pytest" -q tests/python
+if [ "$train_notebook" = 1 ] && ! "$venv/bin/python" -c 'import torch, trl, transformers, datasets, matplotlib, nbclient, ipykernel' 2>/dev/null; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r notebooks/requirements-train.txt
+fi
+SQLENV_TRAIN_NOTEBOOK="$train_notebook" SQLENV_BIN="$PWD/target/debug/sqlenv" "$venv/bin/pytest" -q tests/python
 
 # The browser playground, played end to end in headless Chromium (installs what it needs).
 SQLENV_BIN="$PWD/target/debug/sqlenv" bash scripts/test-e2e.sh
