@@ -13,7 +13,14 @@ bin=target/release/sqlenv
 port=18500
 ref_port=18501
 
-wait_port() { for _ in $(seq 1 400); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.025; done; return 1; }
+# Waits for a port to accept, at most $2 seconds (default 10).
+wait_port() {
+    for _ in $(seq 1 $(( ${2:-10} * 40 ))); do
+        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+        sleep 0.025
+    done
+    return 1
+}
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
 # Start-up: from exec until the port accepts, five times.
@@ -32,7 +39,8 @@ server=$!
 bash scripts/bench-reference.sh "$ref_port" > "$out/reference.log" 2>&1 &
 reference=$!
 trap 'kill $server $reference 2>/dev/null || true' EXIT
-wait_port "$port"; wait_port "$ref_port"; sleep 2
+# The reference installs its virtual environment on its first run.
+wait_port "$port"; wait_port "$ref_port" 600; sleep 2
 
 for n in 1 16 64 256 1000; do
     before=$(cpu_ticks "$server")

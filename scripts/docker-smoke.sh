@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Smoke test of the Docker image: build it, run it, wait until it is healthy, play one real
-# episode (stateless HTTP /reset and /step, then a whole MCP session: create, tool calls,
-# answer, close), check that `docker stop` shuts it down cleanly, and remove everything.
+# Smoke test of the Docker image: build it, run it, wait until it is healthy, play a WebSocket
+# episode with the image's own load generator (`sqlenv load --strict`), then the HTTP surface
+# through the published port (stateless /reset and /step, a whole MCP session: create, tool
+# calls, answer, close), check that `docker stop` shuts it down cleanly, and remove everything.
 # Needs a Docker engine and python3 (standard library only).
 #
 #   scripts/docker-smoke.sh            # image tag sqlenv:smoke, host port 18000
@@ -62,7 +63,11 @@ if [ -z "$healthy" ]; then
 fi
 docker exec "$container" sqlenv healthcheck >&2
 
-log "playing an episode against $base_url"
+log "playing an oracle episode over WebSocket with the load generator"
+docker exec "$container" sqlenv load --url ws://127.0.0.1:8000/ws --sessions 1 --episodes 1 \
+  --policy oracle --quiet --strict >&2
+
+log "playing an episode over HTTP and MCP against $base_url"
 python3 - "$base_url" <<'PY'
 import json
 import sys

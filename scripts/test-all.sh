@@ -1,28 +1,41 @@
 #!/usr/bin/env bash
 # The whole test suite: Rust unit and integration tests, then the official OpenEnv Python client,
 # the typed client (clients/python), `openenv validate` and the training notebook in smoke mode
-# against the real server, and a check that no database file changed.
-# Installs what it needs (a Python venv under target/) on a fresh machine.
+# against the real server, the playground in headless Chromium, and a check that no database
+# file changed. Installs what it needs (a Python venv under target/, Chromium) on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 hash_databases() { find data/databases -type f -name '*.sqlite' -print0 | sort -z | xargs -0 sha256sum; }
 before=$(hash_databases)
 
-cargo test --all-targets
-
 # The Python client (clients/python, installed editable) and the training notebook's requirements
 # (PyTorch from PyPI, TRL, ...: notebooks/requirements-train.txt) go into one venv; a package that
 # no longer imports triggers a reinstall. SQLENV_TRAIN_NOTEBOOK=0 skips the training requirements
-# and the notebook's smoke run (tests/python/test_train_notebook.py).
+# and the notebook's smoke run (tests/python/test_train_notebook.py). The install (minutes of
+# downloads on a fresh machine) runs while cargo builds and tests.
 venv=target/py-venv
 train_notebook=${SQLENV_TRAIN_NOTEBOOK:-1}
-if [ ! -x "$venv/bin/pytest" ] || ! "$venv/bin/python" -c 'import openenv, sqlenv_client' 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/python/requirements.txt
-fi
-if [ "$train_notebook" = 1 ] && ! "$venv/bin/python" -c 'import torch, trl, transformers, datasets, matplotlib, nbclient, ipykernel' 2>/dev/null; then
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r notebooks/requirements-train.txt
+setup_venv() {
+  if [ ! -x "$venv/bin/pytest" ] || ! "$venv/bin/python" -c 'import openenv, sqlenv_client' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+  fi
+  if [ "$train_notebook" = 1 ] && ! "$venv/bin/python" -c 'import torch, trl, transformers, datasets, matplotlib, nbclient, ipykernel' 2>/dev/null; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r notebooks/requirements-train.txt
+  fi
+}
+mkdir -p target
+setup_venv > target/py-venv-setup.log 2>&1 &
+venv_setup=$!
+trap 'kill "$venv_setup" 2>/dev/null || true' EXIT
+
+cargo test --all-targets
+
+if ! wait "$venv_setup"; then
+  echo "setting up the Python venv failed:" >&2
+  cat target/py-venv-setup.log >&2
+  exit 1
 fi
 SQLENV_TRAIN_NOTEBOOK="$train_notebook" SQLENV_BIN="$PWD/target/debug/sqlenv" "$venv/bin/pytest" -q tests/python
 

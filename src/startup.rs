@@ -12,9 +12,10 @@ use actix_web::{web, App, HttpServer};
 use crate::catalog::Catalog;
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
+use crate::reward::actor::RewardService;
 use crate::session::Services;
 use crate::supervisor::EpisodeSupervisor;
-use crate::{database, http, reward};
+use crate::{database, http};
 
 /// After a WebSocket close handshake the server must drop the TCP connection first (RFC 6455), and
 /// the Python client waits for it; actix's default of one second made every client `close()`
@@ -56,6 +57,7 @@ impl Application {
         let pools = database::open_pools(&catalog, config.db_workers)
             .map_err(|(path, source)| StartupError::Pool { path, source })?;
         let metrics = Metrics::new();
+        let rewards = RewardService::start(config.reward.clone(), config.reward_workers);
         let services = Services {
             db: database::start(
                 pools,
@@ -63,7 +65,7 @@ impl Application {
                 config.db_workers,
                 metrics.clone(),
             ),
-            reward: reward::start(config.reward.clone(), config.reward_workers),
+            reward: rewards.start_actor(),
             supervisor: EpisodeSupervisor::new(config.max_sessions, config.idle_timeout)
                 .with_metrics(metrics.clone())
                 .start(),
@@ -85,17 +87,26 @@ impl Application {
                 source,
             })?
             .port();
-        let data = web::Data::new(services.clone());
-        let server =
-            HttpServer::new(move || App::new().app_data(data.clone()).configure(http::configure))
-                .workers(config.http_workers)
-                .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
-                // Signals are handled by `crate::shutdown`, which closes the sessions first.
-                .disable_signals()
-                .shutdown_timeout(config.shutdown_grace.as_secs())
-                .listen(listener)
-                .map_err(|source| StartupError::Bind { address, source })?
-                .run();
+        let shared = services.clone();
+        // Each HTTP worker thread gets its own reward actor, so its sessions' scoring messages
+        // stay on the thread.
+        let server = HttpServer::new(move || {
+            let services = Services {
+                reward: rewards.start_actor(),
+                ..shared.clone()
+            };
+            App::new()
+                .app_data(web::Data::new(services))
+                .configure(http::configure)
+        })
+        .workers(config.http_workers)
+        .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+        // Signals are handled by `crate::shutdown`, which closes the sessions first.
+        .disable_signals()
+        .shutdown_timeout(config.shutdown_grace.as_secs())
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { address, source })?
+        .run();
         Ok(Application {
             port,
             server,

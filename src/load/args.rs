@@ -76,6 +76,10 @@ pub struct LoadArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Exit with status 1 when any error occurred (error frames, transport or connect errors)
+    /// or, in active mode, no episode was completed: for smoke tests and CI.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Which environment the target server runs, so the right messages are sent.

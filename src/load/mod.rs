@@ -28,6 +28,8 @@ pub enum LoadError {
     Catalog(#[from] CatalogError),
     #[error("no session could connect: {0}")]
     NoSession(String),
+    #[error("--strict: {0}")]
+    Strict(String),
     #[error("{path}: {source}")]
     Write {
         path: PathBuf,
@@ -127,7 +129,10 @@ pub fn run(args: LoadArgs) -> Result<(), LoadError> {
         std::fs::write(path, text + "\n").map_err(write_error)?;
         eprintln!("wrote {}", path.display());
     }
-    Ok(())
+    match report.strict_failure() {
+        Some(why) if args.strict => Err(LoadError::Strict(why)),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -102,6 +102,20 @@ impl ServerMemory {
 }
 
 impl Report {
+    /// Why `--strict` fails this run: any error (error frames, transport or connect errors) or,
+    /// in active mode, no completed episode.
+    pub fn strict_failure(&self) -> Option<String> {
+        let errors =
+            self.error_frames.values().sum::<u64>() + self.transport_errors + self.connect_errors;
+        if errors > 0 {
+            Some(format!("{errors} errors"))
+        } else if self.mode == "active" && self.episodes == 0 {
+            Some("no episode was completed".into())
+        } else {
+            None
+        }
+    }
+
     /// The report as text: a summary, the latency table (Markdown) and the errors.
     pub fn to_text(&self) -> String {
         let mut out = String::new();

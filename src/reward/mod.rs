@@ -1,8 +1,8 @@
-//! The reward actor: scores each step from the facts a session gathered and, for QUERY and
-//! ANSWER, from the result or answer compared with the gold. The scoring itself is pure
-//! (`shaping`, `potential`, `verify`); the actor only runs it off the async workers, for the
-//! steps whose scoring is not cheap enough to do in place ([`score_step`]).
+//! Rewards: every step is scored from the facts a session gathered and, for QUERY and ANSWER,
+//! from the result or answer compared with the gold. The scoring itself is pure (`shaping`,
+//! `potential`, `verify`, [`score`]); [`actor`] holds the reward actor sessions message.
 
+pub mod actor;
 pub mod components;
 pub mod config;
 pub mod normalize;
@@ -12,11 +12,7 @@ pub mod verify;
 
 use std::sync::Arc;
 
-use actix::dev::Request;
-use actix::{
-    Actor, Addr, Handler, MailboxError, Message, MessageResponse, SyncArbiter, SyncContext,
-};
-use futures_util::future::{ready, Either, Ready};
+use actix::{MailboxError, Message};
 
 use crate::catalog::question::Question;
 use crate::database::value::ResultSet;
@@ -41,12 +37,13 @@ pub enum Evidence {
     },
 }
 
-/// Scores one step.
+/// Scores one step. Sessions send it to their [`actor::RewardActor`], which forwards costly
+/// steps to a [`actor::RewardWorker`]: hence the mailbox error a reply may carry.
 #[derive(Debug, Message)]
-#[rtype(result = "Scored")]
+#[rtype(result = "Result<Scored, MailboxError>")]
 pub struct ScoreStep(pub Evidence);
 
-#[derive(Debug, Clone, PartialEq, MessageResponse)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
     pub components: RewardComponents,
     /// The query result's potential, which becomes the episode's.
@@ -55,23 +52,7 @@ pub struct Scored {
     pub verdict: Option<verify::Verdict>,
 }
 
-pub struct RewardWorker {
-    config: Arc<RewardConfig>,
-}
-
-impl Actor for RewardWorker {
-    type Context = SyncContext<Self>;
-}
-
-impl Handler<ScoreStep> for RewardWorker {
-    type Result = Scored;
-
-    fn handle(&mut self, ScoreStep(evidence): ScoreStep, _: &mut SyncContext<Self>) -> Scored {
-        score(&self.config, evidence)
-    }
-}
-
-/// The scoring the actor runs, callable directly where no actor is at hand (tests, eval).
+/// The scoring the reward actor runs, callable directly where no actor is at hand (tests, eval).
 pub fn score(cfg: &RewardConfig, evidence: Evidence) -> Scored {
     match evidence {
         Evidence::Explore(facts) => Scored {
@@ -108,19 +89,19 @@ pub fn score(cfg: &RewardConfig, evidence: Evidence) -> Scored {
     }
 }
 
-/// Cells (of a query result, or of the gold) up to which a step is scored on the caller's thread.
-/// Scoring that many takes a few microseconds, less than handing the step to a reward thread and
-/// back (two context switches on a busy 2-core machine); larger ones still go to the workers, so
-/// a session's async worker never spends long on one.
+/// Cells (of a query result, or of the gold) up to which the reward actor scores a step on its own
+/// thread. Scoring that many takes a few microseconds, less than handing the step to a reward
+/// worker thread and back (two context switches on a busy 2-core machine); larger ones go to the
+/// workers, so an HTTP worker thread never spends long on one.
 pub const INLINE_SCORE_CELLS: usize = 256;
-/// Bytes of answer text up to which an ANSWER is verified on the caller's thread.
+/// Bytes of answer text up to which an ANSWER is verified on the reward actor's thread.
 pub const INLINE_ANSWER_BYTES: usize = 2048;
 
 fn cells(rows: &[Vec<crate::database::value::Cell>]) -> usize {
     rows.iter().map(Vec::len).sum()
 }
 
-/// Whether scoring `evidence` costs less than a hop to a reward thread.
+/// Whether scoring `evidence` costs less than a hop to a reward worker thread.
 pub fn is_cheap(evidence: &Evidence) -> bool {
     match evidence {
         Evidence::Explore(_) => true,
@@ -134,24 +115,4 @@ pub fn is_cheap(evidence: &Evidence) -> bool {
             text.len() <= INLINE_ANSWER_BYTES && cells(&question.gold_answer) <= INLINE_SCORE_CELLS
         }
     }
-}
-
-/// Scores a step: at once when it is cheap, otherwise on a reward worker.
-pub fn score_step(
-    workers: &Addr<RewardWorker>,
-    cfg: &RewardConfig,
-    evidence: Evidence,
-) -> Either<Ready<Result<Scored, MailboxError>>, Request<RewardWorker, ScoreStep>> {
-    if is_cheap(&evidence) {
-        Either::Left(ready(Ok(score(cfg, evidence))))
-    } else {
-        Either::Right(workers.send(ScoreStep(evidence)))
-    }
-}
-
-/// Starts `workers` reward threads sharing one configuration.
-pub fn start(config: Arc<RewardConfig>, workers: usize) -> Addr<RewardWorker> {
-    SyncArbiter::start(workers.max(1), move || RewardWorker {
-        config: config.clone(),
-    })
 }

@@ -2,11 +2,12 @@
 //! running a step through the database and reward actors as one future that holds the session
 //! (so the steps of one session never interleave).
 
+use std::future::Future;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use actix::fut::{self, ActorFutureExt, LocalBoxActorFuture, WrapFuture};
-use actix::Actor;
+use actix::{Actor, Addr};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -19,7 +20,8 @@ use crate::protocol::action::SqlAction;
 use crate::protocol::messages::{ErrorBody, ErrorCode};
 use crate::protocol::observation::StepResult;
 use crate::protocol::reset::ResetParams;
-use crate::reward::{score_step, shaping, Evidence};
+use crate::reward::actor::RewardActor;
+use crate::reward::{shaping, Evidence, ScoreStep, Scored};
 
 /// An actor that owns one episode.
 pub trait EpisodeHost: Actor {
@@ -40,6 +42,15 @@ fn no_episode() -> ErrorBody {
 
 fn internal(e: impl std::fmt::Display) -> ErrorBody {
     ErrorBody::new(ErrorCode::ExecutionError, format!("internal error: {e}"))
+}
+
+/// Has the reward actor score a step.
+fn score(
+    reward: &Addr<RewardActor>,
+    evidence: Evidence,
+) -> impl Future<Output = Result<Scored, ErrorBody>> + 'static {
+    let sent = reward.send(ScoreStep(evidence));
+    async move { sent.await.map_err(internal)?.map_err(internal) }
 }
 
 /// Starts a new episode as `params` ask: a given question, or one drawn (reproducibly with a
@@ -101,13 +112,9 @@ pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction) -> StepFuture<A> {
             result,
             error,
         } => {
-            let scoring = score_step(
-                &services.reward,
-                &services.reward_config,
-                Evidence::Explore(facts),
-            );
+            let scoring = score(&services.reward, Evidence::Explore(facts));
             Box::pin(scoring.into_actor(act).map(move |scored, act, _| {
-                let scored = scored.map_err(internal)?;
+                let scored = scored?;
                 let episode = act.episode_mut().ok_or_else(no_episode)?;
                 Ok(episode.finish_explore(result, error, scored.components, None, exhausted))
             }))
@@ -119,7 +126,7 @@ pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction) -> StepFuture<A> {
                 sql,
                 cancel,
             };
-            let (reward, reward_config) = (services.reward.clone(), services.reward_config.clone());
+            let reward = services.reward.clone();
             Box::pin(services.db.send(run).into_actor(act).then(
                 move |sent, act, _| -> StepFuture<A> {
                     let outcome =
@@ -136,9 +143,9 @@ pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction) -> StepFuture<A> {
                         },
                         Err(_) => Evidence::Explore(facts),
                     };
-                    let scoring = score_step(&reward, &reward_config, evidence);
+                    let scoring = score(&reward, evidence);
                     Box::pin(scoring.into_actor(act).map(move |scored, act, _| {
-                        let scored = scored.map_err(internal)?;
+                        let scored = scored?;
                         let episode = act.episode_mut().ok_or_else(no_episode)?;
                         Ok(episode.finish_explore(
                             text,
@@ -153,13 +160,9 @@ pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction) -> StepFuture<A> {
         }
         Begin::Answer { text } => {
             let question = episode.question().clone();
-            let scoring = score_step(
-                &services.reward,
-                &services.reward_config,
-                Evidence::Answer { text, question },
-            );
+            let scoring = score(&services.reward, Evidence::Answer { text, question });
             Box::pin(scoring.into_actor(act).map(move |scored, act, _| {
-                let scored = scored.map_err(internal)?;
+                let scored = scored?;
                 let episode = act.episode_mut().ok_or_else(no_episode)?;
                 let (correct, reason) = scored
                     .verdict

@@ -20,8 +20,8 @@ use actix::Addr;
 use crate::catalog::Catalog;
 use crate::database::DatabaseWorker;
 use crate::metrics::Metrics;
+use crate::reward::actor::RewardActor;
 use crate::reward::config::RewardConfig;
-use crate::reward::RewardWorker;
 use crate::supervisor::EpisodeSupervisor;
 use episode::EpisodeRules;
 
@@ -30,7 +30,8 @@ use episode::EpisodeRules;
 pub struct Services {
     pub catalog: Arc<Catalog>,
     pub db: Addr<DatabaseWorker>,
-    pub reward: Addr<RewardWorker>,
+    /// The reward actor of the thread the session runs on.
+    pub reward: Addr<RewardActor>,
     pub supervisor: Addr<EpisodeSupervisor>,
     pub rules: Arc<EpisodeRules>,
     pub reward_config: Arc<RewardConfig>,

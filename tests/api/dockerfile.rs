@@ -310,3 +310,19 @@ fn smoke_script_is_strict_and_cleans_up() {
     assert!(script.contains("trap cleanup EXIT"));
     assert!(script.contains("docker rm --force"));
 }
+
+#[test]
+fn smoke_script_plays_its_websocket_episode_with_the_strict_load_generator() {
+    use clap::Parser;
+
+    let script = read("scripts/docker-smoke.sh");
+    let command = script
+        .split("exec \"$container\" sqlenv load")
+        .nth(1)
+        .and_then(|rest| rest.split(">&2").next())
+        .expect("the smoke script runs `sqlenv load`");
+    let mut argv = vec!["sqlenv", "load"];
+    argv.extend(command.split_whitespace().filter(|w| *w != "\\"));
+    assert!(argv.contains(&"--strict"), "{argv:?}");
+    sqlenv::cli::Cli::try_parse_from(&argv).expect("the smoke script's load flags parse");
+}

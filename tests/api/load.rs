@@ -39,6 +39,7 @@ async fn oracle_load_report_adds_up() {
     assert_eq!(report.steps, 2 * report.episodes, "{}", report.to_text());
     assert_eq!(report.error_frames.values().sum::<u64>(), 0);
     assert_eq!((report.transport_errors, report.connect_errors), (0, 0));
+    assert_eq!(report.strict_failure(), None);
     let count = |kind: &str| {
         report
             .latency
@@ -139,4 +140,26 @@ async fn an_unreachable_server_is_an_error() {
     .args;
     let err = execute(&args).await.unwrap_err().to_string();
     assert!(err.contains("no session could connect"), "{err}");
+}
+
+#[actix_web::test]
+async fn strict_mode_fails_a_run_with_error_frames() {
+    // Echo actions (`{"message": ...}`) are not SQLEnv actions: every step is an error frame.
+    let app = spawn_app().await;
+    let args = load_args(
+        &app,
+        &["--env", "echo", "--sessions", "2", "--episodes", "4"],
+    );
+    let report = execute(&args).await.unwrap();
+    assert!(
+        report.error_frames.values().sum::<u64>() > 0,
+        "{}",
+        report.to_text()
+    );
+    let why = report
+        .strict_failure()
+        .expect("a run with error frames fails --strict");
+    assert!(why.ends_with("errors"), "{why}");
+    app.wait_for_sessions(0).await;
+    app.stop().await;
 }

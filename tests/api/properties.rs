@@ -180,5 +180,8 @@ fn every_served_question_accepts_its_gold_written_out() {
         .filter(|q| !check_answer(&format_answer(&q.gold_answer), q).correct)
         .map(|q| q.id.as_str())
         .collect();
-    assert!(rejected.is_empty(), "no answer is accepted for {rejected:?}");
+    assert!(
+        rejected.is_empty(),
+        "no answer is accepted for {rejected:?}"
+    );
 }
