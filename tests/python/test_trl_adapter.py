@@ -44,7 +44,8 @@ def test_a_rollout_like_trl_plays_it(server_url, questions):
         assert "Sample of singer" in env.sample(table_name="singer")
         assert "Error: unknown table" in env.describe(table_name="nope")
         result = env.query(sql=q["gold_sql"])
-        assert "Error" not in result and "Reward: +" in result
+        # The model never reads a reward; the trainer gets it from get_reward().
+        assert "Error" not in result and "Reward" not in result
         exploring = env.get_reward()
         assert 0 < exploring <= 0.30
 

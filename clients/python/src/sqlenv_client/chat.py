@@ -17,12 +17,17 @@ Answer with the values only: one value, values one per line, or rows as `a | b` 
 Role = Literal["user", "tool"]
 
 
-def render_observation(obs: SQLObservation, *, include_question: bool | None = None) -> str:
+def render_observation(
+    obs: SQLObservation, *, include_question: bool | None = None, show_reward: bool = False
+) -> str:
     """The observation as text a model reads.
 
     The question and the table names are included on the first observation of an episode
     (step 0) unless `include_question` says otherwise; later observations show the step's
-    result (or error), the reward and the steps left.
+    result (or error) and the steps left. The step's reward is left out unless `show_reward`:
+    its progress part says how close a result is to the gold, so a policy that reads it could
+    find the answer by scanning constants (`SELECT 0`, `SELECT 1`, ...) instead of the data.
+    The trainer gets the rewards either way.
     """
     first = obs.step_count == 0
     show_question = first if include_question is None else include_question
@@ -36,7 +41,7 @@ def render_observation(obs: SQLObservation, *, include_question: bool | None = N
             parts.append(f"Error: {obs.error}")
         if obs.result:
             parts.append(obs.result)
-        if obs.reward is not None:
+        if show_reward and obs.reward is not None:
             parts.append(f"Reward: {obs.reward:+.3f}")
     if obs.done:
         parts.append("The episode is over.")
