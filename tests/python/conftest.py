@@ -56,3 +56,21 @@ def server_url():
 def questions():
     with open(ROOT / "data" / "questions" / "spider_dev.json") as f:
         return {q["id"]: q for q in json.load(f)}
+
+
+def _render_value(value):
+    if value is None:
+        return "NULL"
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.1f}"
+    return str(value)
+
+
+@pytest.fixture(scope="session")
+def answer_text():
+    """Writes a question's gold answer out as an ANSWER argument (`a | b` rows, one per line)."""
+
+    def write(question):
+        return "\n".join(" | ".join(_render_value(v) for v in row) for row in question["gold_answer"])
+
+    return write

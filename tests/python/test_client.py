@@ -7,17 +7,6 @@ import pytest
 from sqlenv_client import ActionType, SQLAction, SQLEnvClient, SQLObservation, SQLState
 
 
-def _answer_text(question):
-    def render(value):
-        if value is None:
-            return "NULL"
-        if isinstance(value, float) and value.is_integer():
-            return f"{value:.1f}"
-        return str(value)
-
-    return "\n".join(" | ".join(render(v) for v in row) for row in question["gold_answer"])
-
-
 def _a_question(questions, db_id="concert_singer"):
     return next(
         q
@@ -26,7 +15,7 @@ def _a_question(questions, db_id="concert_singer"):
     )
 
 
-def test_sync_episode_is_typed_end_to_end(server_url, questions):
+def test_sync_episode_is_typed_end_to_end(server_url, questions, answer_text):
     q = _a_question(questions)
     with SQLEnvClient(base_url=server_url).sync() as env:
         r = env.reset(question_id=q["id"], episode_id="typed-1")
@@ -48,7 +37,7 @@ def test_sync_episode_is_typed_end_to_end(server_url, questions):
         assert r.observation.reward_components.progress > 0
         assert r.observation.action_history[-1].startswith("QUERY")
 
-        r = env.step(SQLAction.answer(_answer_text(q)))
+        r = env.step(SQLAction.answer(answer_text(q)))
         assert r.done and r.reward == 1.0
         assert r.observation.reward_components.terminal == 1.0
 

@@ -9,23 +9,11 @@ from pathlib import Path
 from openenv.core.generic_client import GenericEnvClient
 
 
-def _render(value):
-    if value is None:
-        return "NULL"
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:.1f}"
-    return str(value)
-
-
-def _answer_text(question):
-    return "\n".join(" | ".join(_render(v) for v in row) for row in question["gold_answer"])
-
-
 def _served(questions):
     return [q for q in questions.values() if any(v is not None for row in q["gold_answer"] for v in row)]
 
 
-def test_full_episode_with_generic_client(server_url, questions):
+def test_full_episode_with_generic_client(server_url, questions, answer_text):
     q = next(q for q in _served(questions) if q["db_id"] == "concert_singer" and q["difficulty"] == "medium")
     with GenericEnvClient(base_url=server_url).sync() as env:
         r = env.reset(question_id=q["id"], episode_id="py-1")
@@ -45,7 +33,7 @@ def test_full_episode_with_generic_client(server_url, questions):
         assert r.observation["error"] is None
         assert r.observation["reward_components"]["progress"] > 0
 
-        r = env.step({"action_type": "ANSWER", "argument": _answer_text(q)})
+        r = env.step({"action_type": "ANSWER", "argument": answer_text(q)})
         assert r.done is True
         assert r.reward == 1.0
 

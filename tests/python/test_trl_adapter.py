@@ -30,7 +30,7 @@ def test_exactly_the_four_tools_with_documented_arguments():
         assert f"{arg}:" in inspect.getdoc(method).split("Args:")[1]
 
 
-def test_a_rollout_like_trl_plays_it(server_url, questions):
+def test_a_rollout_like_trl_plays_it(server_url, questions, answer_text):
     q = next(q for q in questions.values() if q["db_id"] == "singer" and q["difficulty"] == "easy")
     factory = partial(SQLEnvToolEnv, base_url=server_url)
     env = factory()
@@ -60,11 +60,7 @@ def test_a_rollout_like_trl_plays_it(server_url, questions):
         assert env.get_reward() == 0.0 and not env.done
         rows = env.query(sql=q["gold_sql"])
         assert "Error" not in rows
-        env.answer(
-            value="\n".join(
-                " | ".join("NULL" if v is None else str(v) for v in row) for row in q["gold_answer"]
-            )
-        )
+        env.answer(value=answer_text(q))
         assert env.correct and env.get_reward() > 1.0
     finally:
         close_environment(env)
