@@ -129,8 +129,14 @@ fn asset(req: &HttpRequest, body: &'static str, content_type: &str, etag: u64) -
     }
 }
 
+/// Who may frame the pages: the server itself and a Hugging Face Space, whose page at
+/// `huggingface.co/spaces/...` shows the app in an iframe served from `<owner>-<name>.hf.space`.
+/// Any other site framing the playground is refused (clickjacking).
+pub const FRAME_ANCESTORS: &str = "'self' https://huggingface.co https://*.hf.space";
+
 /// The page's policy: its own scripts, styles and the catalog, the WebSocket of the host it was
-/// loaded from, and nothing else: no inline code, no plugins, no framing, no form posts.
+/// loaded from, and nothing else: no inline code, no plugins, no form posts, framing only by
+/// [`FRAME_ANCESTORS`].
 /// `'self'` already covers `ws:`/`wss:` to the same host in CSP 3; the explicit origins are for
 /// browsers that still read CSP 2.
 fn security_headers_csp(ws_host: Option<String>) -> (header::HeaderName, HeaderValue) {
@@ -140,7 +146,7 @@ fn security_headers_csp(ws_host: Option<String>) -> (header::HeaderName, HeaderV
     };
     let policy = format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; {connect}; \
-         base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+         base-uri 'none'; form-action 'none'; frame-ancestors {FRAME_ANCESTORS}"
     );
     let value = HeaderValue::from_str(&policy)
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));

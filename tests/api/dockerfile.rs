@@ -100,6 +100,24 @@ fn dockerfile_builds_in_one_stage_and_runs_in_a_slim_one() {
         .position(|c| copy_sources(c).contains(&"src"))
         .expect("src copied");
     assert!(manifests < sources);
+    // Cargo refuses a manifest whose declared targets are missing, so the dependency step,
+    // which has only the manifests, must create a dummy for every bench the manifest declares.
+    let dependency_step = runs
+        .iter()
+        .find(|r| r.contains("cargo build") && r.contains("src/main.rs"))
+        .expect("a dependency step building a dummy crate");
+    let manifest = read("Cargo.toml");
+    for bench in manifest.split("[[bench]]").skip(1) {
+        let name = bench
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("name = "))
+            .expect("a named bench")
+            .trim_matches('"');
+        assert!(
+            dependency_step.contains(&format!("benches/{name}.rs")),
+            "the dependency step lacks a dummy benches/{name}.rs: {dependency_step}"
+        );
+    }
 
     let runtime = stages.last().unwrap();
     assert!(

@@ -63,10 +63,18 @@ async fn page_is_html_with_a_strict_policy() {
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
-        "frame-ancestors 'none'",
     ] {
         assert!(csp.contains(directive), "CSP lacks {directive}: {csp}");
     }
+    // Framing: the server itself and a Hugging Face Space (its page frames the app), nobody else.
+    let (rest, ancestors) = csp
+        .split_once("; frame-ancestors ")
+        .expect("the policy ends with frame-ancestors");
+    assert_eq!(
+        ancestors,
+        "'self' https://huggingface.co https://*.hf.space"
+    );
+    let csp = rest;
     let host = format!("127.0.0.1:{}", app.port);
     assert!(
         csp.contains(&format!("connect-src 'self' ws://{host} wss://{host}")),
