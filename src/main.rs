@@ -43,6 +43,7 @@ fn serve(args: sqlenv::config::ServeArgs) -> Result<(), String> {
             questions = questions.len(),
             served = questions.served().len(),
             not_served_empty_gold = questions.empty_gold(),
+            not_served_excluded = questions.excluded(),
             startup_ms = started.elapsed().as_millis() as u64,
             open_file_limit = files.limit,
             "sqlenv listening on {}:{}",

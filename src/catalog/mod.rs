@@ -9,10 +9,14 @@
 //! Anything missing or inconsistent is an error naming the file, and the server does not start.
 
 pub mod error;
+pub mod exclusions;
+pub mod proven;
 pub mod question;
 pub mod questions;
 pub mod schema;
 pub mod spider_import;
+pub mod suspects;
+pub mod ties;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,8 +49,22 @@ impl Catalog {
         let dir = data_dir.join("questions");
         let listed = questions::read_db_list(&dir, &databases)?;
         let files = questions::read_question_files(&dir)?;
-        questions::validate(&files, &databases, &listed)?;
-        let questions = QuestionBank::new(files.into_iter().flat_map(|(_, records)| records));
+        let mut proofs = questions::validate(&files, &databases, &listed)?;
+        let known = files
+            .iter()
+            .flat_map(|(_, r)| r.iter().map(|q| q.id.as_str()))
+            .collect();
+        let excluded = exclusions::Exclusions::read(&dir, &known)?;
+        let records = files
+            .into_iter()
+            .flat_map(|(_, records)| records)
+            .map(|mut q| {
+                if let Some(proven) = proofs.remove(&q.id) {
+                    q.proven = proven;
+                }
+                q
+            });
+        let questions = QuestionBank::with_exclusions(records, excluded);
         Ok(Catalog {
             databases,
             questions,

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::proven::ProvenGold;
 use crate::database::value::Cell;
 
 /// A question an episode is played on. Unknown keys are rejected so a typo in a question file
@@ -20,6 +21,10 @@ pub struct Question {
     pub difficulty: Difficulty,
     pub source: Source,
     pub split: Split,
+    /// What proving the gold established (column names, tie groups); set when the catalog
+    /// loads, never read from or written to a question file.
+    #[serde(skip)]
+    pub proven: ProvenGold,
 }
 
 impl Question {

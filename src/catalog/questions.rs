@@ -10,6 +10,8 @@ use std::time::Duration;
 use rand::Rng;
 
 use super::error::{read_json, CatalogError};
+use super::exclusions::{Exclusions, EXCLUSIONS_FILE};
+use super::proven::{prove, ProvenGold};
 use super::question::{AnswerType, Difficulty, Question, Split};
 use super::schema::Database;
 use crate::database::connection::open_hardened;
@@ -27,7 +29,8 @@ pub const DB_LIST_FILE: &str = "db_list.json";
 /// load with its answers silently dropped.
 const LEGACY_KEYS: [&str; 2] = ["_ground_truth", "_ground_truths"];
 
-/// The question files in `dir` (`*.json` except [`DB_LIST_FILE`]), in name order.
+/// The question files in `dir` (`*.json` except [`DB_LIST_FILE`] and [`EXCLUSIONS_FILE`]), in
+/// name order.
 pub fn question_paths(dir: &Path) -> Result<Vec<PathBuf>, CatalogError> {
     let entries = std::fs::read_dir(dir).map_err(|source| CatalogError::Read {
         path: dir.to_owned(),
@@ -36,7 +39,10 @@ pub fn question_paths(dir: &Path) -> Result<Vec<PathBuf>, CatalogError> {
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|ext| ext == "json"))
-        .filter(|p| p.file_name().is_none_or(|name| name != DB_LIST_FILE))
+        .filter(|p| {
+            p.file_name()
+                .is_none_or(|name| name != DB_LIST_FILE && name != EXCLUSIONS_FILE)
+        })
         .collect();
     paths.sort();
     if paths.is_empty() {
@@ -167,10 +173,14 @@ pub fn same_rows(expected: &[Vec<Cell>], actual: &[Vec<Cell>], ordered: bool) ->
 /// Runs `sql` on `db` the way an agent's QUERY would, returning the columns count and rows.
 pub fn execute_gold(db: &Database, sql: &str) -> Result<(usize, Vec<Vec<Cell>>), String> {
     let conn = open_hardened(&db.path).map_err(|e| e.to_string())?;
-    execute_on(&conn, sql)
+    execute_on(&conn, sql).map(|(columns, rows)| (columns.len(), rows))
 }
 
-fn execute_on(conn: &rusqlite::Connection, sql: &str) -> Result<(usize, Vec<Vec<Cell>>), String> {
+/// Runs gold SQL, returning the result's column names and rows.
+fn execute_on(
+    conn: &rusqlite::Connection,
+    sql: &str,
+) -> Result<(Vec<String>, Vec<Vec<Cell>>), String> {
     let limits = QueryLimits {
         timeout: GOLD_QUERY_TIMEOUT,
         ..QueryLimits::default()
@@ -183,11 +193,12 @@ fn execute_on(conn: &rusqlite::Connection, sql: &str) -> Result<(usize, Vec<Vec<
             result.total_rows
         ));
     }
-    Ok((result.columns.len(), result.rows))
+    Ok((result.columns, result.rows))
 }
 
 /// Checks one record against the databases; `conn` is a hardened connection to its database.
-fn check_record(q: &Question, conn: &rusqlite::Connection) -> Result<(), String> {
+/// Returns what the proof established beyond the stored answer.
+fn check_record(q: &Question, conn: &rusqlite::Connection) -> Result<ProvenGold, String> {
     let (columns, rows) =
         execute_on(conn, &q.gold_sql).map_err(|e| format!("gold_sql: does not run: {e}"))?;
     if !same_rows(&q.gold_answer, &rows, q.is_ordered()) {
@@ -197,25 +208,27 @@ fn check_record(q: &Question, conn: &rusqlite::Connection) -> Result<(), String>
             rows.len()
         ));
     }
-    let shape = AnswerType::of_result(columns, &rows);
+    let shape = AnswerType::of_result(columns.len(), &rows);
     if shape != q.answer_type {
         return Err(format!(
             "answer_type: is {:?} but the gold result is a {:?}",
             q.answer_type, shape
         ));
     }
-    Ok(())
+    Ok(prove(conn, &q.gold_sql, columns, &q.gold_answer))
 }
 
 /// Validates all records of all files: unique ids, databases listed in `db_list.json` (`listed`),
 /// gold SQL and gold answers. Every problem is reported, not just the first. Records are checked
-/// in parallel, one thread per core, grouped by database.
+/// in parallel, one thread per core, grouped by database. Returns what each proof established,
+/// by question id.
 pub fn validate(
     files: &[(PathBuf, Vec<Question>)],
     databases: &BTreeMap<String, Arc<Database>>,
     listed: &BTreeSet<String>,
-) -> Result<(), CatalogError> {
+) -> Result<HashMap<String, ProvenGold>, CatalogError> {
     let mut errors = Vec::new();
+    let mut proofs = HashMap::new();
     let mut seen = HashSet::new();
     let mut by_db: HashMap<&str, Vec<(&Path, usize, &Question)>> = HashMap::new();
     for (path, records) in files {
@@ -263,7 +276,10 @@ pub fn validate(
             .collect();
         for h in handles {
             match h.join() {
-                Ok(found) => errors.extend(found),
+                Ok((found, proven)) => {
+                    errors.extend(found);
+                    proofs.extend(proven);
+                }
                 Err(_) => errors.push(CatalogError::Invalid {
                     path: PathBuf::from("questions"),
                     message: "validation thread panicked".into(),
@@ -278,18 +294,20 @@ pub fn validate(
     });
     match CatalogError::from_list(errors) {
         Some(e) => Err(e),
-        None => Ok(()),
+        None => Ok(proofs),
     }
 }
 
 type Group<'a> = (&'a str, Vec<(&'a Path, usize, &'a Question)>);
 
-/// Runs the gold SQL of each record of some databases, returning every failure.
+/// Runs the gold SQL of each record of some databases, returning every failure and the proofs
+/// of the records that passed.
 fn check_groups(
     groups: &[&Group<'_>],
     databases: &BTreeMap<String, Arc<Database>>,
-) -> Vec<CatalogError> {
+) -> (Vec<CatalogError>, Vec<(String, ProvenGold)>) {
     let mut errors = Vec::new();
+    let mut proofs = Vec::new();
     for (db_id, records) in groups {
         let Some(db) = databases.get(*db_id) else {
             continue;
@@ -305,17 +323,18 @@ fn check_groups(
             }
         };
         for (path, index, q) in records {
-            if let Err(message) = check_record(q, &conn) {
-                errors.push(CatalogError::Record {
+            match check_record(q, &conn) {
+                Ok(proven) => proofs.push((q.id.clone(), proven)),
+                Err(message) => errors.push(CatalogError::Record {
                     path: path.to_path_buf(),
                     index: *index,
                     id: q.id.clone(),
                     message,
-                });
+                }),
             }
         }
     }
-    errors
+    (errors, proofs)
 }
 
 /// Which questions a reset may draw from.
@@ -326,27 +345,58 @@ pub struct QuestionFilter {
     pub split: Option<Split>,
 }
 
-/// The loaded questions; only those with a non-empty gold answer are served.
+/// The loaded questions; only those with a non-empty gold answer that are not excluded are
+/// served.
 #[derive(Debug, Default)]
 pub struct QuestionBank {
     served: Vec<Arc<Question>>,
     by_id: HashMap<String, Arc<Question>>,
     empty_gold: usize,
+    excluded: Exclusions,
+    excluded_count: usize,
 }
 
 impl QuestionBank {
     pub fn new(questions: impl IntoIterator<Item = Question>) -> Self {
-        let mut bank = QuestionBank::default();
+        Self::with_exclusions(questions, Exclusions::default())
+    }
+
+    /// A bank that serves none of the questions `excluded` lists.
+    pub fn with_exclusions(
+        questions: impl IntoIterator<Item = Question>,
+        excluded: Exclusions,
+    ) -> Self {
+        let mut bank = QuestionBank {
+            excluded,
+            ..QuestionBank::default()
+        };
         for q in questions {
             let q = Arc::new(q);
             if is_empty_gold(&q.gold_answer) {
                 bank.empty_gold += 1;
+            } else if bank.excluded.reason(&q.id).is_some() {
+                bank.excluded_count += 1;
             } else {
                 bank.served.push(q.clone());
             }
             bank.by_id.insert(q.id.clone(), q);
         }
         bank
+    }
+
+    /// Questions kept in the files but not served because the exclusion list names them.
+    pub fn excluded(&self) -> usize {
+        self.excluded_count
+    }
+
+    /// Every loaded question, served or not, in no particular order.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<Question>> {
+        self.by_id.values()
+    }
+
+    /// Why a question is not served, if the exclusion list names it.
+    pub fn exclusion(&self, id: &str) -> Option<&str> {
+        self.excluded.reason(id)
     }
 
     /// Every loaded question, served or not.
@@ -373,6 +423,9 @@ impl QuestionBank {
             Some(q) if is_empty_gold(&q.gold_answer) => Err(format!(
                 "question '{id}' has an empty gold result and is not served"
             )),
+            Some(_) if self.excluded.reason(id).is_some() => {
+                Err(format!("question '{id}' is excluded and not served"))
+            }
             Some(q) => Ok(q.clone()),
             None => Err(format!("unknown question_id '{id}'")),
         }

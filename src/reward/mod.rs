@@ -5,9 +5,13 @@
 pub mod actor;
 pub mod components;
 pub mod config;
+pub mod equality;
+pub mod formats;
 pub mod normalize;
+pub mod numbers;
 pub mod potential;
 pub mod shaping;
+pub mod tie_match;
 pub mod verify;
 
 use std::sync::Arc;
@@ -74,12 +78,7 @@ pub fn score(cfg: &RewardConfig, evidence: Evidence) -> Scored {
             }
         }
         Evidence::Answer { text, question } => {
-            let gold = verify::Gold {
-                rows: &question.gold_answer,
-                answer_type: question.answer_type,
-                ordered: question.is_ordered(),
-            };
-            let verdict = verify::verify_answer(cfg, &text, &gold);
+            let verdict = verify::verify_question(cfg, &text, &question);
             Scored {
                 components: shaping::terminal_reward(cfg, verdict.correct),
                 potential: None,

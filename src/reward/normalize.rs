@@ -4,9 +4,9 @@
 
 use crate::database::value::Cell;
 
-/// Integers up to this magnitude are represented exactly by an `f64`, so a whole float within it
-/// can be compared with an integer without rounding surprises.
-pub const MAX_EXACT_FLOAT_INT: f64 = 9_007_199_254_740_992.0;
+use crate::reward::formats::{is_header, strip_numbering, structured_readings, GoldShape};
+use crate::reward::numbers::{is_grouped_number, is_number_text};
+pub use crate::reward::numbers::{parse_exact_integer, parse_number, MAX_EXACT_FLOAT_INT};
 
 /// Answers whose only content says "there is nothing": an empty answer is always wrong.
 const EMPTY_ANSWERS: &[&str] = &[
@@ -72,69 +72,10 @@ pub fn normalize_text(s: &str) -> String {
         .join(" ")
 }
 
-/// True for digits grouped by commas in threes (`1,234` or `-12,345.5`): the only form in which a
-/// comma is read as a thousands separator rather than a value separator.
-fn has_thousands_grouping(s: &str) -> bool {
-    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let int_part = unsigned.split('.').next().unwrap_or("");
-    let mut groups = int_part.split(',');
-    let first_ok = groups
-        .next()
-        .is_some_and(|g| (1..=3).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()));
-    let mut rest = groups.peekable();
-    first_ok
-        && rest.peek().is_some()
-        && rest.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// Removes thousands separators when the text is a properly grouped number; leaves it otherwise.
-fn strip_thousands(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains(',') && has_thousands_grouping(s) {
-        std::borrow::Cow::Owned(s.replace(',', ""))
-    } else {
-        std::borrow::Cow::Borrowed(s)
-    }
-}
-
-/// The finite number a text denotes: plain decimal or scientific notation, optional sign,
-/// thousands separators in correct groups of three. `inf`, `NaN` and anything with other
-/// characters (units, currency, percent) are not numbers.
-pub fn parse_number(s: &str) -> Option<f64> {
-    let s = s.trim();
-    // Rust accepts "inf", "infinity" and "nan"; a number must contain a digit.
-    if !s.bytes().any(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    strip_thousands(s)
-        .parse::<f64>()
-        .ok()
-        .filter(|f| f.is_finite())
-}
-
-/// The integer a text denotes exactly: `3`, `3.0`, `3.00`, `+3`, `1,234`, or a float notation of
-/// a whole number small enough to be exact (`3e2`). `3.5` is not an integer.
-pub fn parse_exact_integer(s: &str) -> Option<i64> {
-    let text = strip_thousands(s.trim());
-    let (int_part, frac_part) = match text.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (text.as_ref(), None),
-    };
-    let digits = int_part.strip_prefix(['-', '+']).unwrap_or(int_part);
-    let plain_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
-    let zero_fraction = frac_part.is_none_or(|f| f.bytes().all(|b| b == b'0'));
-    if plain_digits && zero_fraction {
-        return int_part
-            .strip_prefix('+')
-            .unwrap_or(int_part)
-            .parse::<i64>()
-            .ok();
-    }
-    let f = parse_number(&text)?;
-    (f.fract() == 0.0 && f.abs() <= MAX_EXACT_FLOAT_INT).then_some(f as i64)
-}
-
 /// A cell reduced to what value comparison cares about, hashable for multiset counting: numbers by
-/// value (3 == 3.0 == "3"), text normalised, NULL as itself.
+/// value (3 == 3.0 == "3"), text normalised, NULL and the text `null` as NULL. Equal keys are
+/// always equal cells by [`crate::reward::equality::cell_matches`]; fractional numbers written at a coarser precision are equal cells with other
+/// keys, which the potential pairs up after counting keys.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ValueKey {
     Null,
@@ -150,10 +91,22 @@ impl ValueKey {
             Cell::Null => ValueKey::Null,
             Cell::Integer(i) => ValueKey::Int(*i),
             Cell::Real(f) => Self::of_float(*f),
-            Cell::Text(s) => match parse_number(s) {
+            Cell::Text(s) if s.trim().eq_ignore_ascii_case("null") => ValueKey::Null,
+            Cell::Text(s) => match parse_number(s).filter(|_| is_number_text(s)) {
                 Some(f) => Self::of_float(f),
                 None => ValueKey::Text(normalize_text(s)),
             },
+        }
+    }
+
+    /// The key of a value an answer writes: any number notation counts as that number.
+    pub fn of_answer_text(s: &str) -> Self {
+        if s.trim().eq_ignore_ascii_case("null") {
+            return ValueKey::Null;
+        }
+        match parse_number(s) {
+            Some(f) => Self::of_float(f),
+            None => ValueKey::Text(normalize_text(s)),
         }
     }
 
@@ -350,67 +303,46 @@ fn line_values(text: &str) -> Vec<AnswerCell> {
     non_blank_lines(text).into_iter().map(token).collect()
 }
 
-fn json_cell(value: &serde_json::Value) -> Option<AnswerCell> {
-    match value {
-        serde_json::Value::Null => Some(AnswerCell::Null),
-        serde_json::Value::String(s) => Some(AnswerCell::Text(s.trim().to_owned())),
-        serde_json::Value::Number(n) => Some(AnswerCell::Text(n.to_string())),
-        serde_json::Value::Bool(b) => Some(AnswerCell::Text(b.to_string())),
-        serde_json::Value::Array(_) | serde_json::Value::Object(_) => None,
-    }
-}
-
-/// Readings of a JSON answer: an array of arrays is rows; an array of scalars is a column or a
-/// single row; a scalar is one value. Objects and deeper nesting are not read.
-fn json_readings(text: &str) -> Vec<Reading> {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
-        return Vec::new();
-    };
-    match &value {
-        serde_json::Value::Array(items) if items.iter().all(|i| i.is_array()) => {
-            let rows: Option<Reading> = items
-                .iter()
-                .map(|row| match row {
-                    serde_json::Value::Array(cells) => cells.iter().map(json_cell).collect(),
-                    _ => None,
-                })
-                .collect();
-            rows.into_iter().collect()
-        }
-        serde_json::Value::Array(items) => {
-            let Some(cells) = items.iter().map(json_cell).collect::<Option<Vec<_>>>() else {
-                return Vec::new();
-            };
-            let column = cells.iter().cloned().map(|c| vec![c]).collect();
-            vec![column, vec![cells]]
-        }
-        scalar => json_cell(scalar)
-            .map(|c| vec![vec![c]])
-            .into_iter()
-            .collect(),
-    }
-}
-
 /// Every plausible reading of an unwrapped answer, the most natural first. Each reading is a
 /// faithful interpretation of the text, so an answer is right when any of them equals the gold.
-/// `gold_one_row` allows a flat list of values to be read as the cells of a single row.
-pub fn readings(unwrapped: &str, gold_one_row: bool) -> Vec<Reading> {
+/// For a one-row gold a flat list of values is also read as the cells of that row. A text that is
+/// exactly a thousands-grouped number (`989,201`) is that number only, never a list.
+pub fn readings(unwrapped: &str, shape: &GoldShape<'_>) -> Vec<Reading> {
     let mut out = Vec::new();
     // A sentence-final period ("The answer is Paris.") is a wrapping too; the text is also read
     // with it in case the value itself ends with one ("Inc.").
-    let mut variants = vec![unwrapped];
+    let mut variants = vec![unwrapped.to_owned()];
     if let Some(stripped) = unwrapped.strip_suffix('.') {
-        variants.push(stripped.trim_end());
+        variants.push(stripped.trim_end().to_owned());
     }
-    for text in variants {
-        out.extend(json_readings(text));
-        out.push(table_reading(text));
+    if let Some(plain) = strip_numbering(unwrapped) {
+        variants.push(plain);
+    }
+    for text in &variants {
+        if is_grouped_number(text) {
+            out.push(vec![vec![token(text)]]);
+            continue;
+        }
+        out.extend(structured_readings(text, shape));
+        let table = table_reading(text);
+        let lines = line_values(text);
+        if table.len() > 1 && table.first().is_some_and(|h| is_header(h, shape)) {
+            out.push(table.iter().skip(1).cloned().collect());
+        }
+        if lines.len() > 1
+            && lines
+                .first()
+                .is_some_and(|h| is_header(std::slice::from_ref(h), shape))
+        {
+            out.push(lines.iter().skip(1).cloned().map(|c| vec![c]).collect());
+        }
+        out.push(table);
         let flat = flat_values(text);
-        if gold_one_row {
+        if shape.one_row {
             out.push(vec![flat.clone()]);
         }
         out.push(flat.into_iter().map(|c| vec![c]).collect());
-        out.push(line_values(text).into_iter().map(|c| vec![c]).collect());
+        out.push(lines.into_iter().map(|c| vec![c]).collect());
         // The whole answer as one value, so "Smith, John" can match a single gold string.
         out.push(vec![vec![token(text)]]);
     }
@@ -443,42 +375,6 @@ mod tests {
     }
 
     #[test]
-    fn numbers_parse_strictly() {
-        assert_eq!(parse_number("3"), Some(3.0));
-        assert_eq!(parse_number(" -2.5e1 "), Some(-25.0));
-        assert_eq!(parse_number("1,234.5"), Some(1234.5));
-        assert_eq!(parse_number("1,234,567"), Some(1_234_567.0));
-        for bad in [
-            "1,23", "12,3456", ",123", "1,,234", "inf", "NaN", "infinity", "3%", "$3", "3 m", "",
-            "1e999",
-        ] {
-            assert_eq!(parse_number(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn integers_parse_exactly() {
-        assert_eq!(parse_exact_integer("3"), Some(3));
-        assert_eq!(parse_exact_integer("3.0"), Some(3));
-        assert_eq!(parse_exact_integer("3.00"), Some(3));
-        assert_eq!(parse_exact_integer("+3"), Some(3));
-        assert_eq!(parse_exact_integer("-1,000"), Some(-1000));
-        assert_eq!(parse_exact_integer("3e2"), Some(300));
-        assert_eq!(parse_exact_integer("9223372036854775807"), Some(i64::MAX));
-        for bad in [
-            "3.5",
-            "3.01",
-            "abc",
-            "",
-            "-",
-            "1e30",
-            "99999999999999999999",
-        ] {
-            assert_eq!(parse_exact_integer(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
     fn value_keys_compare_numbers_as_numbers() {
         assert_eq!(
             ValueKey::of_cell(&Cell::Integer(3)),
@@ -496,9 +392,13 @@ mod tests {
             ValueKey::of_cell(&Cell::Text(" Alice  Smith".into())),
             ValueKey::of_cell(&Cell::Text("alice smith".into()))
         );
-        assert_ne!(
+        assert_eq!(
             ValueKey::of_cell(&Cell::Null),
             ValueKey::of_cell(&Cell::Text("NULL".into()))
+        );
+        assert_ne!(
+            ValueKey::of_cell(&Cell::Integer(7)),
+            ValueKey::of_cell(&Cell::Text("007".into()))
         );
         assert_eq!(ValueKey::of_cell(&Cell::Real(-0.0)), ValueKey::Int(0));
     }
@@ -569,36 +469,56 @@ mod tests {
         );
     }
 
-    #[test]
-    fn json_readings_shapes() {
-        let r = json_readings(r#"[["a", 1], ["b", null]]"#);
-        assert_eq!(r.len(), 1);
-        assert_eq!(r[0][1][1], AnswerCell::Null);
-        let r = json_readings(r#"["a", "b"]"#);
-        assert_eq!(r.len(), 2);
-        assert_eq!(text_rows(&r[0]), vec![vec!["a"], vec!["b"]]);
-        assert_eq!(text_rows(&r[1]), vec![vec!["a", "b"]]);
-        assert_eq!(text_rows(&json_readings("3.5")[0]), vec![vec!["3.5"]]);
-        assert!(json_readings(r#"{"a": 1}"#).is_empty());
-        assert!(json_readings("[[1, [2]]]").is_empty());
-        assert!(json_readings("not json").is_empty());
-        assert!(json_readings(&"[".repeat(10_000)).is_empty());
+    fn shape(one_row: bool) -> GoldShape<'static> {
+        GoldShape {
+            one_row,
+            columns: &[],
+            all_numeric: false,
+        }
     }
 
     #[test]
     fn readings_include_whole_value_and_lists() {
-        let all: Vec<_> = readings("Smith, John", false)
+        let all: Vec<_> = readings("Smith, John", &shape(false))
             .iter()
             .map(text_rows)
             .collect();
         assert!(all.contains(&vec![vec!["Smith, John".to_owned()]]));
         assert!(all.contains(&vec![vec!["Smith".to_owned()], vec!["John".to_owned()]]));
-        let all: Vec<_> = readings("- a\n- b", false).iter().map(text_rows).collect();
+        let all: Vec<_> = readings("- a\n- b", &shape(false))
+            .iter()
+            .map(text_rows)
+            .collect();
         assert!(all.contains(&vec![vec!["a".to_owned()], vec!["b".to_owned()]]));
-        let all: Vec<_> = readings("Paris.", false).iter().map(text_rows).collect();
+        let all: Vec<_> = readings("Paris.", &shape(false))
+            .iter()
+            .map(text_rows)
+            .collect();
         assert!(all.contains(&vec![vec!["Paris".to_owned()]]));
         assert!(all.contains(&vec![vec!["Paris.".to_owned()]]));
-        let all: Vec<_> = readings("Alice, 30", true).iter().map(text_rows).collect();
+        let all: Vec<_> = readings("Alice, 30", &shape(true))
+            .iter()
+            .map(text_rows)
+            .collect();
         assert!(all.contains(&vec![vec!["Alice".to_owned(), "30".to_owned()]]));
+    }
+
+    #[test]
+    fn a_grouped_number_is_one_number_only() {
+        for text in ["989,201", "1,234.5"] {
+            let all: Vec<_> = readings(text, &shape(false))
+                .iter()
+                .map(text_rows)
+                .collect();
+            assert!(
+                all.iter().all(|r| r == &vec![vec![text.to_owned()]]),
+                "{all:?}"
+            );
+        }
+        let all: Vec<_> = readings("989, 201", &shape(false))
+            .iter()
+            .map(text_rows)
+            .collect();
+        assert!(all.contains(&vec![vec!["989".to_owned()], vec!["201".to_owned()]]));
     }
 }

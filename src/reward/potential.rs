@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use crate::database::value::{Cell, ResultSet};
 use crate::reward::config::{RewardConfig, MAX_PROGRESS_LEVELS};
+use crate::reward::equality::result_cell_matches;
 use crate::reward::normalize::ValueKey;
 
 /// Weight of the row-count similarity.
@@ -23,6 +24,11 @@ const LEVEL_EPSILON: f64 = 1e-9;
 /// far from a result of 0.001.
 const NUMERIC_SCALE_FLOOR: f64 = 1.0;
 
+/// Leftover fractional gold values times leftover fractional result values up to which they are
+/// paired by the cell equality; beyond it only equal keys count as shared (a lower Φ, never a
+/// higher one).
+const TOLERANT_PAIRING_LIMIT: usize = 1 << 16;
+
 /// The coarsened potential of `result` against the gold rows.
 pub fn potential(cfg: &RewardConfig, result: &ResultSet, gold: &[Vec<Cell>]) -> f64 {
     coarsen(raw_potential(result, gold), cfg.progress_levels)
@@ -30,9 +36,11 @@ pub fn potential(cfg: &RewardConfig, result: &ResultSet, gold: &[Vec<Cell>]) -> 
 
 /// The uncoarsened weighted score in [0, 1].
 pub fn raw_potential(result: &ResultSet, gold: &[Vec<Cell>]) -> f64 {
-    let result_keys = keys(&result.rows);
-    let gold_keys = keys(gold);
-    let overlap = value_overlap(&result_keys, &gold_keys);
+    let result_cells = keyed(&result.rows);
+    let gold_cells = keyed(gold);
+    let overlap = value_overlap(&result_cells, &gold_cells);
+    let result_keys: Vec<ValueKey> = result_cells.into_iter().map(|(k, _)| k).collect();
+    let gold_keys: Vec<ValueKey> = gold_cells.into_iter().map(|(k, _)| k).collect();
     let numeric = numeric_proximity(&result_keys, &gold_keys).unwrap_or(overlap);
     // The row count alone says nothing about content: a one-row NULL has the "right" count for
     // every one-row gold. It counts only once the result shares a value or a number with gold.
@@ -57,8 +65,11 @@ pub fn coarsen(score: f64, levels: u32) -> f64 {
     ((score * steps + LEVEL_EPSILON).floor() / steps).min(1.0)
 }
 
-fn keys(rows: &[Vec<Cell>]) -> Vec<ValueKey> {
-    rows.iter().flatten().map(ValueKey::of_cell).collect()
+fn keyed(rows: &[Vec<Cell>]) -> Vec<(ValueKey, &Cell)> {
+    rows.iter()
+        .flatten()
+        .map(|c| (ValueKey::of_cell(c), c))
+        .collect()
 }
 
 /// 1 - |rows - gold_rows| / max(rows, gold_rows, 1): 1 when both are empty, 0 when only one is.
@@ -69,22 +80,60 @@ fn cardinality(rows: u64, gold_rows: u64) -> f64 {
 
 /// Multiset Jaccard similarity of the cell values, |A ∩ B| / |A ∪ B|: values in common over
 /// values in either, so extra values (a dumped table) dilute it as much as missing ones. Both
-/// empty is an exact match (1); one empty shares nothing (0).
-fn value_overlap(result: &[ValueKey], gold: &[ValueKey]) -> f64 {
+/// empty is an exact match (1); one empty shares nothing (0). A result value and a gold value are
+/// shared exactly when the verifier's cell equality says so: equal keys, then fractional gold numbers paired with result numbers that state them at a
+/// coarser precision (`ROUND(x, 2)`).
+fn value_overlap(result: &[(ValueKey, &Cell)], gold: &[(ValueKey, &Cell)]) -> f64 {
     if result.is_empty() && gold.is_empty() {
         return 1.0;
     }
-    let mut counts: HashMap<&ValueKey, (u64, u64)> = HashMap::new();
-    for key in result {
-        counts.entry(key).or_default().0 += 1;
+    let mut counts: HashMap<&ValueKey, KeyCount<'_>> = HashMap::new();
+    for (key, cell) in result {
+        let e = counts.entry(key).or_default();
+        e.0 += 1;
+        e.2 = Some(cell);
     }
-    for key in gold {
-        counts.entry(key).or_default().1 += 1;
+    for (key, cell) in gold {
+        let e = counts.entry(key).or_default();
+        e.1 += 1;
+        e.3 = Some(cell);
     }
-    let (shared, either) = counts
-        .values()
-        .fold((0u64, 0u64), |(s, e), (r, g)| (s + r.min(g), e + r.max(g)));
-    shared as f64 / either as f64
+    let mut shared = 0usize;
+    let mut left_gold: Vec<&Cell> = Vec::new();
+    let mut left_result: Vec<&Cell> = Vec::new();
+    for (key, (r, g, r_cell, g_cell)) in &counts {
+        shared += r.min(g);
+        if let ValueKey::Float(_) = key {
+            left_gold.extend(g_cell.iter().copied().cycle().take(g.saturating_sub(*r)));
+            left_result.extend(r_cell.iter().copied().cycle().take(r.saturating_sub(*g)));
+        }
+    }
+    shared += tolerant_pairs(&left_gold, &left_result);
+    let union = (result.len() + gold.len()).saturating_sub(shared);
+    if union == 0 {
+        return 0.0;
+    }
+    shared as f64 / union as f64
+}
+
+/// Per key: how often the result and the gold hold it, and one cell of each that does.
+type KeyCount<'a> = (usize, usize, Option<&'a Cell>, Option<&'a Cell>);
+
+/// How many leftover fractional gold values a distinct leftover result value states.
+fn tolerant_pairs(gold: &[&Cell], result: &[&Cell]) -> usize {
+    if gold.is_empty() || result.is_empty() || gold.len() * result.len() > TOLERANT_PAIRING_LIMIT {
+        return 0;
+    }
+    let mut used = vec![false; result.len()];
+    gold.iter()
+        .filter(|g| {
+            let found = result
+                .iter()
+                .zip(used.iter_mut())
+                .find(|(r, u)| !**u && result_cell_matches(g, r));
+            found.map(|(_, u)| *u = true).is_some()
+        })
+        .count()
 }
 
 /// How close the result's numbers are to gold's: each gold number is scored against the nearest
@@ -257,9 +306,11 @@ mod tests {
         assert_eq!(cardinality(3, 0), 0.0);
         assert_eq!(cardinality(2, 4), 0.5);
         let k = |v: &[i64]| v.iter().map(|i| ValueKey::Int(*i)).collect::<Vec<_>>();
-        assert_eq!(value_overlap(&k(&[1, 2]), &k(&[2, 3])), 1.0 / 3.0);
-        assert_eq!(value_overlap(&k(&[1, 1]), &k(&[1])), 0.5);
-        assert_eq!(value_overlap(&[], &k(&[1])), 0.0);
+        let cells = |v: &[i64]| v.iter().map(|i| vec![int(*i)]).collect::<Vec<_>>();
+        let overlap = |a: &[i64], b: &[i64]| value_overlap(&keyed(&cells(a)), &keyed(&cells(b)));
+        assert_eq!(overlap(&[1, 2], &[2, 3]), 1.0 / 3.0);
+        assert_eq!(overlap(&[1, 1], &[1]), 0.5);
+        assert_eq!(overlap(&[], &[1]), 0.0);
         assert_eq!(numeric_proximity(&k(&[7]), &k(&[7])), Some(1.0));
         assert_eq!(numeric_proximity(&k(&[7, 7, 7]), &k(&[7])), Some(1.0 / 3.0));
         assert_eq!(numeric_proximity(&[], &k(&[7])), Some(0.0));

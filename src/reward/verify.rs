@@ -4,21 +4,21 @@
 
 use std::cmp::Ordering;
 
-use crate::catalog::question::AnswerType;
+use crate::catalog::question::{AnswerType, Question};
+use crate::catalog::ties::TieGroups;
 use crate::database::value::Cell;
 use crate::reward::config::RewardConfig;
+use crate::reward::equality::cell_matches;
+use crate::reward::formats::GoldShape;
 use crate::reward::normalize::{
-    is_empty_answer, normalize_text, parse_exact_integer, parse_number, readings, unwrap_answer,
-    AnswerCell, Reading, ValueKey, MAX_EXACT_FLOAT_INT,
+    is_empty_answer, readings, unwrap_answer, AnswerCell, Reading, ValueKey,
 };
+use crate::reward::numbers::GoldNumber;
+use crate::reward::tie_match::fits_ties;
 
 /// Answers longer than this are wrong without being read, so verification stays cheap whatever
 /// the agent sends. Far above any honest answer to a Spider question.
 pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
-
-/// Floats closer than this to the gold value match even when the relative tolerance is tiny,
-/// which it is for a gold value at or near zero.
-pub const FLOAT_ABS_TOL: f64 = 1e-6;
 
 /// Up to this many rows, an unordered comparison that fails by sorted pairing is retried by
 /// greedy matching (quadratic); beyond it sorted pairing decides alone.
@@ -27,9 +27,32 @@ const GREEDY_MATCH_LIMIT: usize = 256;
 /// The gold result an answer is checked against.
 pub struct Gold<'a> {
     pub rows: &'a [Vec<Cell>],
+    /// Kept for callers and reports; cells are compared by their own values whatever the type.
     pub answer_type: AnswerType,
     /// Whether the order of the rows matters (the gold SQL sorts its result).
     pub ordered: bool,
+}
+
+/// What the catalog proved about a gold besides its rows: its column names (for headers and
+/// object keys) and, for an ordered gold with ties, the rows each position may hold.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GoldFacts<'a> {
+    pub columns: &'a [String],
+    pub ties: Option<&'a TieGroups>,
+}
+
+/// Checks an ANSWER against a loaded question's gold, with everything the catalog proved about it.
+pub fn verify_question(cfg: &RewardConfig, answer: &str, question: &Question) -> Verdict {
+    let gold = Gold {
+        rows: &question.gold_answer,
+        answer_type: question.answer_type,
+        ordered: question.is_ordered(),
+    };
+    let facts = GoldFacts {
+        columns: &question.proven.columns,
+        ties: question.proven.ties.as_ref(),
+    };
+    verify_with_facts(cfg, answer, &gold, &facts)
 }
 
 /// The outcome of verification. `reason` is short text for logs and the agent; it never contains
@@ -58,8 +81,19 @@ enum Comparison {
     Match,
 }
 
-/// Checks an ANSWER against the gold result.
+/// Checks an ANSWER against the gold result alone (no column names, no ties).
 pub fn verify_answer(cfg: &RewardConfig, answer: &str, gold: &Gold<'_>) -> Verdict {
+    verify_with_facts(cfg, answer, gold, &GoldFacts::default())
+}
+
+/// Checks an ANSWER against the gold result and what is known about it. No setting of `_cfg`
+/// bears on verification any more: number tolerance follows from how the answer is written.
+pub fn verify_with_facts(
+    _cfg: &RewardConfig,
+    answer: &str,
+    gold: &Gold<'_>,
+    facts: &GoldFacts<'_>,
+) -> Verdict {
     if answer.len() > MAX_ANSWER_BYTES {
         return Verdict::wrong(format!(
             "answer too long ({} bytes, limit {MAX_ANSWER_BYTES})",
@@ -73,16 +107,20 @@ pub fn verify_answer(cfg: &RewardConfig, answer: &str, gold: &Gold<'_>) -> Verdi
     if gold.rows.is_empty() {
         return Verdict::wrong("question has no verifiable answer");
     }
-    let one_row = gold.rows.len() == 1;
-    let mut candidates = readings(unwrapped, one_row);
+    let shape = GoldShape {
+        one_row: gold.rows.len() == 1,
+        columns: facts.columns,
+        all_numeric: all_numeric(gold.rows),
+    };
+    let mut candidates = readings(unwrapped, &shape);
     // Also read the answer as sent, in case a value itself begins like a wrapping ("Answer Inc").
     let raw = answer.trim();
     if raw != unwrapped {
-        candidates.extend(readings(raw, one_row));
+        candidates.extend(readings(raw, &shape));
     }
     let mut best = Comparison::WrongShape;
     for reading in &candidates {
-        let outcome = compare(cfg, reading, gold);
+        let outcome = compare(reading, gold, facts.ties);
         if outcome == Comparison::Match {
             return Verdict {
                 correct: true,
@@ -114,6 +152,23 @@ impl Comparison {
             self
         }
     }
+}
+
+/// Every non-NULL gold cell is a number (and there is one): a header of words cannot be its data.
+fn all_numeric(rows: &[Vec<Cell>]) -> bool {
+    let mut any = false;
+    for cell in rows.iter().flatten() {
+        let numeric = match cell {
+            Cell::Null => continue,
+            Cell::Integer(_) | Cell::Real(_) => true,
+            Cell::Text(t) => GoldNumber::of_text(t).is_some(),
+        };
+        if !numeric {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 fn columns(gold: &Gold<'_>) -> usize {
@@ -159,8 +214,9 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Compares one reading with gold: same number of rows and cells per row first, then the rows in
-/// order when gold is ordered, as a multiset otherwise.
-fn compare(cfg: &RewardConfig, reading: &Reading, gold: &Gold<'_>) -> Comparison {
+/// order when gold is ordered (any order within a tie, any tied row at a LIMIT that cuts a tie),
+/// as a multiset otherwise.
+fn compare(reading: &Reading, gold: &Gold<'_>, ties: Option<&TieGroups>) -> Comparison {
     let same_shape = reading.len() == gold.rows.len()
         && reading
             .iter()
@@ -177,11 +233,13 @@ fn compare(cfg: &RewardConfig, reading: &Reading, gold: &Gold<'_>) -> Comparison
     if !(same_shape || same_widths) {
         return Comparison::WrongShape;
     }
-    let ctx = Ctx {
-        cfg,
-        answer_type: gold.answer_type,
-    };
+    let ctx = Ctx;
     if gold.ordered {
+        if let Some(ties) = ties {
+            if same_shape && fits_ties(reading, ties) {
+                return Comparison::Match;
+            }
+        }
         if same_shape
             && reading
                 .iter()
@@ -203,13 +261,10 @@ fn compare(cfg: &RewardConfig, reading: &Reading, gold: &Gold<'_>) -> Comparison
     }
 }
 
-/// What cell comparison depends on besides the cells.
-struct Ctx<'a> {
-    cfg: &'a RewardConfig,
-    answer_type: AnswerType,
-}
+/// Row and multiset comparison built on the one cell equality.
+struct Ctx;
 
-impl Ctx<'_> {
+impl Ctx {
     fn row_matches(&self, gold: &[Cell], answer: &[AnswerCell]) -> bool {
         gold.len() == answer.len()
             && gold
@@ -262,54 +317,16 @@ impl Ctx<'_> {
         })
     }
 
-    /// One gold cell against one answer cell, by the gold's type. A blank answer cell matches
-    /// nothing, not even an empty gold string.
     fn cell_matches(&self, gold: &Cell, answer: &AnswerCell) -> bool {
-        let text = match answer {
-            AnswerCell::Null => return matches!(gold, Cell::Null),
-            AnswerCell::Text(t) if t.trim().is_empty() => return false,
-            AnswerCell::Text(t) => t.trim(),
-        };
-        match gold {
-            Cell::Null => text.eq_ignore_ascii_case("null"),
-            Cell::Integer(g) if self.answer_type == AnswerType::Float => {
-                self.float_matches(*g as f64, text)
-            }
-            Cell::Integer(g) => parse_exact_integer(text) == Some(*g),
-            Cell::Real(g) if self.answer_type == AnswerType::Integer && is_exact_whole(*g) => {
-                parse_exact_integer(text) == Some(*g as i64)
-            }
-            Cell::Real(g) => self.float_matches(*g, text),
-            Cell::Text(g) => {
-                let g = normalize_text(g);
-                !g.is_empty() && g == normalize_text(text)
-            }
-        }
+        cell_matches(gold, answer)
     }
-
-    /// Within the relative tolerance of the gold value, or the absolute one near zero.
-    fn float_matches(&self, gold: f64, text: &str) -> bool {
-        if !gold.is_finite() {
-            return false;
-        }
-        let Some(got) = parse_number(text) else {
-            return false;
-        };
-        let allowed = (self.cfg.float_rel_tol * gold.abs()).max(FLOAT_ABS_TOL);
-        (got - gold).abs() <= allowed
-    }
-}
-
-fn is_exact_whole(f: f64) -> bool {
-    f.fract() == 0.0 && f.abs() <= MAX_EXACT_FLOAT_INT
 }
 
 /// The sort key of an answer cell, built like a gold cell's so that equal values sort alike.
 fn answer_key(cell: &AnswerCell) -> ValueKey {
     match cell {
         AnswerCell::Null => ValueKey::Null,
-        AnswerCell::Text(t) if t.trim().eq_ignore_ascii_case("null") => ValueKey::Null,
-        AnswerCell::Text(t) => ValueKey::of_cell(&Cell::Text(t.clone())),
+        AnswerCell::Text(t) => ValueKey::of_answer_text(t),
     }
 }
 
@@ -450,22 +467,71 @@ mod tests {
     }
 
     #[test]
-    fn floats_compare_within_tolerance() {
-        let g = [vec![real(12.345)]];
-        for a in ["12.345", "12.35", "12.3", "12.4", "1.2345e1"] {
+    fn whole_golds_compare_exactly_whatever_the_type() {
+        // The wrong answers, once "correct" by a 1% tolerance.
+        for (gold, wrong) in [
+            (real(1962.0), "1943"),
+            (int(154), "153"),
+            (real(207.0), "205"),
+            (int(6_209_222_712), "6150000000"),
+            (real(6_209_222_712.0), "6150000000"),
+        ] {
+            let g = [vec![gold.clone()]];
+            bad(wrong, &g, Float, false);
+            bad(wrong, &g, Integer, false);
+            ok(&gold.display(), &g, Float, false);
+        }
+        ok("1962", &[vec![real(1962.0)]], Float, false);
+        ok("3.0", &[vec![int(3)]], Float, false);
+        bad("3.02", &[vec![int(3)]], Float, false);
+        ok("0", &[vec![real(0.0)]], Float, false);
+        ok("-0.0", &[vec![real(0.0)]], Float, false);
+        bad("0.0000001", &[vec![real(0.0)]], Float, false);
+    }
+
+    #[test]
+    fn fractional_golds_compare_at_the_written_precision() {
+        let g = [vec![real(12.3456)]];
+        for a in ["12.35", "12.346", "12.3456", "1.23456e1", "Answer: 12.35"] {
             ok(a, &g, Float, false);
         }
-        for a in ["12.5", "12", "-12.345", "12.345%", "nan"] {
+        for a in [
+            "12.3", "12", "12.34", "12.5", "-12.3456", "12.35%", "nan", "1.2345e1",
+        ] {
             bad(a, &g, Float, false);
         }
-        ok("3", &[vec![real(3.0)]], Float, false);
-        ok("3.0", &[vec![int(3)]], Float, false);
-        ok("3.02", &[vec![int(3)]], Float, false);
-        // Near zero the absolute tolerance decides.
-        ok("0", &[vec![real(0.0)]], Float, false);
-        ok("0.0000001", &[vec![real(0.0)]], Float, false);
-        bad("0.001", &[vec![real(0.0)]], Float, false);
-        ok("-0.0", &[vec![real(0.0)]], Float, false);
+        let g = [vec![real(2.5)]];
+        ok("2.5", &g, Float, false);
+        ok("2.50", &g, Float, false);
+        bad("3", &g, Float, false);
+        ok("43.33", &[vec![real(43.333333333333336)]], Float, false);
+        bad("43.3", &[vec![real(43.333333333333336)]], Float, false);
+    }
+
+    #[test]
+    fn a_grouped_number_is_not_a_pair() {
+        ok("989,201", &[vec![int(989_201)]], Integer, false);
+        bad("989,201", &column(vec![int(989), int(201)]), List, false);
+        ok("989, 201", &column(vec![int(989), int(201)]), List, false);
+        bad("989,201", &[vec![int(989), int(201)]], Table, false);
+    }
+
+    #[test]
+    fn number_like_gold_text_is_a_number() {
+        // spider-dev-0155: the gold is the text '71'; `SELECT 71.0` reaches Φ = 1, so 71.0 is right.
+        let g = [vec![text("71")]];
+        for a in ["71", "71.0", "71.00"] {
+            ok(a, &g, AnswerType::String, false);
+        }
+        bad("71.5", &g, AnswerType::String, false);
+        bad("72", &g, AnswerType::String, false);
+        let result = crate::database::value::ResultSet {
+            columns: vec!["x".into()],
+            rows: vec![vec![real(71.0)]],
+            total_rows: 1,
+        };
+        let phi = crate::reward::potential::potential(&RewardConfig::default(), &result, &g);
+        assert_eq!(phi, 1.0);
     }
 
     #[test]
@@ -724,7 +790,8 @@ mod tests {
         let g = column(vec![text("null"), int(1)]);
         ok("1, null", &g, List, false);
         let g = column(vec![real(1.0), real(1.009)]);
-        ok("1.005, 1.0", &g, Float, false);
+        ok("1.01, 1.0", &g, Float, false);
+        bad("1.0, 1.0", &g, Float, false);
     }
 
     proptest! {

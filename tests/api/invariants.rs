@@ -17,7 +17,7 @@ use sqlenv::protocol::mcp::RpcRequest;
 use sqlenv::protocol::messages::{parse_action, ClientMessage, ServerMessage};
 use sqlenv::protocol::reset::ResetParams;
 use sqlenv::reward::config::RewardConfig;
-use sqlenv::reward::verify::{verify_answer, Gold, Verdict};
+use sqlenv::reward::verify::{verify_question, Verdict};
 
 /// Parses `text` as every entry point that reads client JSON does. Whatever it is, the answer
 /// is a message or an error body that serialises to a well-formed error frame.
@@ -108,12 +108,7 @@ fn stamp(file: &Path) -> (u64, Option<SystemTime>) {
 
 /// Verifies `answer` against `question`'s gold: any text gets a verdict with a reason.
 pub fn check_answer(answer: &str, question: &Question) -> Verdict {
-    let gold = Gold {
-        rows: &question.gold_answer,
-        answer_type: question.answer_type,
-        ordered: question.is_ordered(),
-    };
-    let verdict = verify_answer(&RewardConfig::default(), answer, &gold);
+    let verdict = verify_question(&RewardConfig::default(), answer, question);
     assert!(!verdict.reason.is_empty());
     verdict
 }

@@ -212,6 +212,7 @@ pub fn accept(
         });
         match proven {
             Ok((columns, rows)) => out.push(Question {
+                proven: Default::default(),
                 id: String::new(),
                 db_id: db.db_id.clone(),
                 question: draft.question,

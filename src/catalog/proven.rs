@@ -1,0 +1,46 @@
+//! What proving a gold establishes beyond "it returns its stored answer": the result's column
+//! names (rusqlite's `column_names()`), the tie groups of an ordered gold ([`super::ties`]) and
+//! suspect ordering or values ([`super::suspects`]). Kept on the loaded question, never in the
+//! question file.
+
+use super::question::sql_orders_result;
+use super::suspects::{result_suspects, Suspect};
+use super::ties::{analyse, OrderCheck, TieGroups};
+use crate::database::value::Cell;
+
+/// Facts about a proven gold, attached to its question when the catalog loads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProvenGold {
+    /// The gold result's column names, in order.
+    pub columns: Vec<String>,
+    /// What the tie computation found (unordered golds have none).
+    pub order: OrderCheck,
+    /// For an ordered gold with ties, the rows each position may hold.
+    pub ties: Option<TieGroups>,
+    pub suspects: Vec<Suspect>,
+}
+
+/// The extra proof of one gold whose SQL returned `rows` with `columns` on `conn`.
+pub fn prove(
+    conn: &rusqlite::Connection,
+    gold_sql: &str,
+    columns: Vec<String>,
+    rows: &[Vec<Cell>],
+) -> ProvenGold {
+    let mut suspects = result_suspects(rows);
+    if !sql_orders_result(gold_sql) {
+        return ProvenGold {
+            columns,
+            suspects,
+            ..Default::default()
+        };
+    }
+    let analysis = analyse(conn, gold_sql, columns.len(), rows);
+    suspects.extend(analysis.suspects);
+    ProvenGold {
+        columns,
+        order: analysis.check,
+        ties: analysis.groups,
+        suspects,
+    }
+}
