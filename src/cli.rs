@@ -70,4 +70,7 @@ pub enum QuestionsCommand {
     Split(crate::questions::split::SplitArgs),
     /// Write JSONL per split and a dataset card, ready for a dataset hub (no upload).
     Export(crate::questions::export::ExportArgs),
+    /// List golds with ties (handled by tie groups) and with suspect ordering or NULL-like text,
+    /// and whether each suspect is excluded (questions/exclusions.json).
+    Audit(crate::questions::audit::AuditArgs),
 }

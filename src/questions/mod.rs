@@ -4,6 +4,7 @@
 //! splitting and exporting the question data. Each command's logic is in its own module; the
 //! binary only dispatches here.
 
+pub mod audit;
 pub mod difficulty;
 pub mod error;
 pub mod export;
@@ -35,5 +36,6 @@ pub fn run(command: QuestionsCommand) -> Result<(), QuestionsError> {
         QuestionsCommand::Stats(args) => stats::run(&args),
         QuestionsCommand::Split(args) => split::run(&args),
         QuestionsCommand::Export(args) => export::run(&args),
+        QuestionsCommand::Audit(args) => audit::run(&args),
     }
 }

@@ -534,6 +534,167 @@ mod tests {
         assert_eq!(phi, 1.0);
     }
 
+    fn with_columns(answer: &str, rows: &[Vec<Cell>], columns: &[&str], ordered: bool) -> bool {
+        let columns: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
+        let gold = Gold {
+            rows,
+            answer_type: Table,
+            ordered,
+        };
+        let facts = GoldFacts {
+            columns: &columns,
+            ties: None,
+        };
+        verify_with_facts(&RewardConfig::default(), answer, &gold, &facts).correct
+    }
+
+    #[test]
+    fn json_objects_and_python_reprs() {
+        let names = column(vec![text("Alice"), text("Bob")]);
+        assert!(with_columns(
+            r#"[{"name": "Alice"}, {"name": "Bob"}]"#,
+            &names,
+            &["name"],
+            false
+        ));
+        assert!(with_columns("['Alice', 'Bob']", &names, &["name"], false));
+        assert!(with_columns(
+            r#"{"count": 6}"#,
+            &[vec![int(6)]],
+            &["count(*)"],
+            false
+        ));
+        assert!(with_columns(
+            "{'count': 6}",
+            &[vec![int(6)]],
+            &["count(*)"],
+            false
+        ));
+        assert!(!with_columns(
+            r#"{"count": 7}"#,
+            &[vec![int(6)]],
+            &["count(*)"],
+            false
+        ));
+        let people = vec![vec![text("Alice"), int(30)], vec![text("Bob"), int(25)]];
+        let cols = ["name", "age"];
+        for a in [
+            "[('Alice', 30), ('Bob', 25)]",
+            r#"[{"name": "Alice", "age": 30}, {"name": "Bob", "age": 25}]"#,
+            // Keys in another order are read by the gold's column names.
+            r#"[{"age": 30, "name": "Alice"}, {"age": 25, "name": "Bob"}]"#,
+        ] {
+            assert!(with_columns(a, &people, &cols, false), "{a}");
+        }
+        assert!(with_columns("('Alice', 30)", &people[..1], &cols, false));
+        assert!(with_columns(
+            "('Alice', None)",
+            &[vec![text("Alice"), Cell::Null]],
+            &cols,
+            false
+        ));
+        for a in [
+            "[('Alice', 30)]",
+            "[('Alice', 30), ('Bob', 26)]",
+            r#"[{"name": "Alice", "years": 30, "x": 1}, {"name": "Bob", "years": 25, "x": 1}]"#,
+            "[('Alice', '30'), ('Bob', 25), ('Carol', 20)]",
+        ] {
+            assert!(!with_columns(a, &people, &cols, false), "{a}");
+        }
+    }
+
+    #[test]
+    fn csv_and_tsv_headers_only_when_they_are_headers() {
+        let people = vec![vec![text("Alice"), int(30)], vec![text("Bob"), int(25)]];
+        let cols = ["T1.name", "age"];
+        for a in [
+            "name,age\nAlice,30\nBob,25",
+            "Name\tAge\nAlice\t30\nBob\t25",
+            "```csv\nNAME, AGE\nAlice, 30\nBob, 25\n```",
+        ] {
+            assert!(with_columns(a, &people, &cols, false), "{a}");
+        }
+        // A first line that names no column is data: an extra row stays an extra row.
+        assert!(!with_columns(
+            "Carol,20\nAlice,30\nBob,25",
+            &people,
+            &cols,
+            false
+        ));
+        assert!(!with_columns(
+            "who,years\nAlice,30\nBob,25",
+            &people,
+            &cols,
+            false
+        ));
+        assert!(!with_columns("name,age\nAlice,30", &people, &cols, false));
+        // Words over an all-numeric gold are a header whatever they say.
+        let counts = column(vec![int(6), int(2)]);
+        assert!(with_columns("count\n6\n2", &counts, &["count(*)"], false));
+        assert!(with_columns("total\n6\n2", &counts, &["count(*)"], false));
+        assert!(!with_columns("5\n6\n2", &counts, &["count(*)"], false));
+        assert!(!with_columns("null\n6\n2", &counts, &["count(*)"], false));
+    }
+
+    #[test]
+    fn numbered_lists() {
+        let g = column(vec![text("Alice"), text("Bob")]);
+        ok("1. Alice\n2. Bob", &g, List, true);
+        ok("1) Alice\n2) Bob", &g, List, true);
+        bad("1. Bob\n2. Alice", &g, List, true);
+        bad("2. Alice\n3. Bob", &g, List, false);
+        let t = vec![vec![text("Alice"), int(30)], vec![text("Bob"), int(25)]];
+        ok("1. Alice | 30\n2. Bob | 25", &t, Table, true);
+        // A number list whose values are numbers is not mistaken for numbering.
+        ok("1.5\n2.5", &column(vec![real(1.5), real(2.5)]), List, true);
+    }
+
+    #[test]
+    fn free_prose_stays_refused() {
+        let g = column(vec![text("Alice"), text("Bob")]);
+        for a in [
+            "The singers are Alice and Bob.",
+            "Alice and Bob",
+            "Alice (30) and Bob (25)",
+        ] {
+            bad(a, &g, List, false);
+        }
+    }
+
+    #[test]
+    fn tie_groups_accept_any_tied_row_and_nothing_else() {
+        use crate::catalog::ties::{Segment, TieGroups};
+        // spider-dev-0229 in small: three airlines tie at the top, the gold names one.
+        let gold_rows = vec![vec![text("Delta")]];
+        let ties = TieGroups {
+            segments: vec![Segment {
+                take: 1,
+                pool: vec![
+                    vec![text("Delta")],
+                    vec![text("United Airlines")],
+                    vec![text("JetBlue")],
+                ],
+            }],
+        };
+        let gold = Gold {
+            rows: &gold_rows,
+            answer_type: AnswerType::String,
+            ordered: true,
+        };
+        let facts = GoldFacts {
+            columns: &[],
+            ties: Some(&ties),
+        };
+        let v = |a: &str| verify_with_facts(&RewardConfig::default(), a, &gold, &facts).correct;
+        assert!(v("United Airlines"));
+        assert!(v("Delta"));
+        assert!(v("jetblue"));
+        assert!(!v("Small Air"));
+        assert!(!v("Delta, United Airlines"));
+        // Without the groups only the gold's pick is right.
+        assert!(!verify_answer(&RewardConfig::default(), "United Airlines", &gold).correct);
+    }
+
     #[test]
     fn strings_compare_normalised() {
         let g = [vec![text("New  York City")]];
@@ -830,6 +991,61 @@ mod tests {
                 .map(|r| r.iter().map(Cell::display).collect::<Vec<_>>().join(" | "))
                 .collect();
             prop_assert!(check(&pipes.join("\n"), &rows, Table, ordered).correct);
+        }
+
+        #[test]
+        fn gold_in_every_format_verifies_and_a_changed_cell_never_does(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(prop_oneof![
+                    (-1000i64..1000).prop_map(Cell::Integer),
+                    (-1000i64..1000, 1i64..100).prop_map(|(w, f)| Cell::Real(w as f64 + f as f64 / 100.0)),
+                    "[a-z]{1,5}( [a-z]{1,5})?".prop_map(Cell::Text),
+                    Just(Cell::Null),
+                ], 2),
+                1..6),
+            ordered in any::<bool>(),
+            target in 0usize..12,
+        ) {
+            let columns = vec!["name".to_owned(), "count(*)".to_owned()];
+            let py = |c: &Cell| match c {
+                Cell::Null => "None".to_owned(),
+                Cell::Text(t) => format!("'{t}'"),
+                other => other.display(),
+            };
+            let python: Vec<String> = rows
+                .iter()
+                .map(|r| format!("({})", r.iter().map(py).collect::<Vec<_>>().join(", ")))
+                .collect();
+            let objects: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| serde_json::json!({"name": r[0], "count": r[1]}))
+                .collect();
+            let csv: Vec<String> = std::iter::once("name,count".to_owned())
+                .chain(rows.iter().map(|r| format!("{},{}", r[0].display(), r[1].display())))
+                .collect();
+            let formats = [
+                format!("[{}]", python.join(", ")),
+                serde_json::to_string(&objects).unwrap(),
+                csv.join("\n"),
+            ];
+            let gold = Gold { rows: &rows, answer_type: Table, ordered };
+            let facts = GoldFacts { columns: &columns, ties: None };
+            let cfg = RewardConfig::default();
+            for answer in &formats {
+                prop_assert!(verify_with_facts(&cfg, answer, &gold, &facts).correct, "{}", answer);
+            }
+            let mut wrong = rows.clone();
+            let cells = wrong.len() * 2;
+            if let Some(cell) = wrong.iter_mut().flatten().nth(target % cells) {
+                *cell = match cell {
+                    Cell::Null => Cell::Integer(7),
+                    Cell::Integer(i) => Cell::Integer(*i + 1),
+                    Cell::Real(f) => Cell::Real(*f + 0.5),
+                    Cell::Text(t) => Cell::Text(format!("{t}x")),
+                };
+            }
+            let answer = serde_json::to_string(&wrong).unwrap();
+            prop_assert!(!verify_with_facts(&cfg, &answer, &gold, &facts).correct, "{}", answer);
         }
     }
 }

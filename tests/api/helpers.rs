@@ -19,14 +19,15 @@ pub fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
 }
 
-/// How many question records the bundled question files hold (db_list.json is not one).
+/// How many question records the bundled question files hold (db_list.json and exclusions.json
+/// are not question files).
 pub fn question_file_total() -> usize {
     let dir = data_dir().join("questions");
     std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .filter(|p| !p.ends_with("db_list.json"))
+        .filter(|p| !p.ends_with("db_list.json") && !p.ends_with("exclusions.json"))
         .map(|p| {
             let records: Vec<serde_json::Value> =
                 serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
