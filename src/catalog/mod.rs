@@ -45,8 +45,13 @@ impl Catalog {
         let dir = data_dir.join("questions");
         let listed = questions::read_db_list(&dir, &databases)?;
         let files = questions::read_question_files(&dir)?;
-        questions::validate(&files, &databases, &listed)?;
-        let questions = QuestionBank::new(files.into_iter().flat_map(|(_, records)| records));
+        let mut reads = questions::prove(&files, &databases, &listed)?;
+        let questions = QuestionBank::new(files.into_iter().flat_map(|(_, records)| records).map(
+            |mut q| {
+                q.gold_reads = reads.remove(&q.id).unwrap_or_default();
+                q
+            },
+        ));
         Ok(Catalog {
             databases,
             questions,

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::database::reads::ReadSet;
 use crate::database::value::Cell;
 
 /// A question an episode is played on. Unknown keys are rejected so a typo in a question file
@@ -20,6 +21,10 @@ pub struct Question {
     pub difficulty: Difficulty,
     pub source: Source,
     pub split: Split,
+    /// The tables and columns the gold SQL reads, recorded when the catalog proves it (never
+    /// stored in a question file): the reward's potential gate (`crate::reward::gate`).
+    #[serde(skip)]
+    pub gold_reads: ReadSet,
 }
 
 impl Question {

@@ -14,7 +14,8 @@ use super::question::{AnswerType, Difficulty, Question, Split};
 use super::schema::Database;
 use crate::database::connection::open_hardened;
 use crate::database::limits::{QueryLimits, KEPT_ROWS};
-use crate::database::query::run_query;
+use crate::database::query::run_query_reading;
+use crate::database::reads::ReadSet;
 use crate::database::value::Cell;
 
 /// Gold SQL is trusted but must still finish: a generous limit for start-up checks.
@@ -171,25 +172,35 @@ pub fn execute_gold(db: &Database, sql: &str) -> Result<(usize, Vec<Vec<Cell>>),
 }
 
 fn execute_on(conn: &rusqlite::Connection, sql: &str) -> Result<(usize, Vec<Vec<Cell>>), String> {
+    execute_reading(conn, sql).map(|(columns, rows, _)| (columns, rows))
+}
+
+/// [`execute_on`], also returning the tables and columns the SQL reads.
+fn execute_reading(
+    conn: &rusqlite::Connection,
+    sql: &str,
+) -> Result<(usize, Vec<Vec<Cell>>, ReadSet), String> {
     let limits = QueryLimits {
         timeout: GOLD_QUERY_TIMEOUT,
         ..QueryLimits::default()
     };
-    let result = run_query(conn, sql, &limits, &Arc::new(AtomicBool::new(false)))
+    let output = run_query_reading(conn, sql, &limits, &Arc::new(AtomicBool::new(false)))
         .map_err(|e| e.to_string())?;
+    let result = output.result;
     if result.is_truncated() {
         return Err(format!(
             "the gold result has {} rows; at most {KEPT_ROWS} are supported",
             result.total_rows
         ));
     }
-    Ok((result.columns.len(), result.rows))
+    Ok((result.columns.len(), result.rows, output.reads))
 }
 
 /// Checks one record against the databases; `conn` is a hardened connection to its database.
-fn check_record(q: &Question, conn: &rusqlite::Connection) -> Result<(), String> {
-    let (columns, rows) =
-        execute_on(conn, &q.gold_sql).map_err(|e| format!("gold_sql: does not run: {e}"))?;
+/// Returns what the gold SQL reads.
+fn check_record(q: &Question, conn: &rusqlite::Connection) -> Result<ReadSet, String> {
+    let (columns, rows, reads) =
+        execute_reading(conn, &q.gold_sql).map_err(|e| format!("gold_sql: does not run: {e}"))?;
     if !same_rows(&q.gold_answer, &rows, q.is_ordered()) {
         return Err(format!(
             "gold_answer: does not match what gold_sql returns ({} rows stored, {} returned)",
@@ -204,8 +215,11 @@ fn check_record(q: &Question, conn: &rusqlite::Connection) -> Result<(), String>
             q.answer_type, shape
         ));
     }
-    Ok(())
+    Ok(reads)
 }
+
+/// What each proven gold SQL reads, by question id.
+pub type GoldReads = HashMap<String, ReadSet>;
 
 /// Validates all records of all files: unique ids, databases listed in `db_list.json` (`listed`),
 /// gold SQL and gold answers. Every problem is reported, not just the first. Records are checked
@@ -215,7 +229,17 @@ pub fn validate(
     databases: &BTreeMap<String, Arc<Database>>,
     listed: &BTreeSet<String>,
 ) -> Result<(), CatalogError> {
+    prove(files, databases, listed).map(|_| ())
+}
+
+/// [`validate`], returning what each gold SQL reads (the catalog keeps it on the question).
+pub fn prove(
+    files: &[(PathBuf, Vec<Question>)],
+    databases: &BTreeMap<String, Arc<Database>>,
+    listed: &BTreeSet<String>,
+) -> Result<GoldReads, CatalogError> {
     let mut errors = Vec::new();
+    let mut reads = GoldReads::new();
     let mut seen = HashSet::new();
     let mut by_db: HashMap<&str, Vec<(&Path, usize, &Question)>> = HashMap::new();
     for (path, records) in files {
@@ -263,7 +287,10 @@ pub fn validate(
             .collect();
         for h in handles {
             match h.join() {
-                Ok(found) => errors.extend(found),
+                Ok((found, read)) => {
+                    errors.extend(found);
+                    reads.extend(read);
+                }
                 Err(_) => errors.push(CatalogError::Invalid {
                     path: PathBuf::from("questions"),
                     message: "validation thread panicked".into(),
@@ -278,18 +305,20 @@ pub fn validate(
     });
     match CatalogError::from_list(errors) {
         Some(e) => Err(e),
-        None => Ok(()),
+        None => Ok(reads),
     }
 }
 
 type Group<'a> = (&'a str, Vec<(&'a Path, usize, &'a Question)>);
 
-/// Runs the gold SQL of each record of some databases, returning every failure.
+/// Runs the gold SQL of each record of some databases, returning every failure and what each
+/// proven gold reads.
 fn check_groups(
     groups: &[&Group<'_>],
     databases: &BTreeMap<String, Arc<Database>>,
-) -> Vec<CatalogError> {
+) -> (Vec<CatalogError>, GoldReads) {
     let mut errors = Vec::new();
+    let mut reads = GoldReads::new();
     for (db_id, records) in groups {
         let Some(db) = databases.get(*db_id) else {
             continue;
@@ -305,17 +334,20 @@ fn check_groups(
             }
         };
         for (path, index, q) in records {
-            if let Err(message) = check_record(q, &conn) {
-                errors.push(CatalogError::Record {
+            match check_record(q, &conn) {
+                Ok(read) => {
+                    reads.insert(q.id.clone(), read);
+                }
+                Err(message) => errors.push(CatalogError::Record {
                     path: path.to_path_buf(),
                     index: *index,
                     id: q.id.clone(),
                     message,
-                });
+                }),
             }
         }
     }
-    errors
+    (errors, reads)
 }
 
 /// Which questions a reset may draw from.

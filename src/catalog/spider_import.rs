@@ -52,6 +52,7 @@ pub fn import_spider_dev(dev_json: &Path, data_dir: &Path) -> Result<Vec<Questio
             difficulty: r.difficulty,
             source: Source::Spider,
             split: Split::Train,
+            gold_reads: Default::default(),
         });
     }
     assign_splits(&mut questions);

@@ -221,6 +221,7 @@ pub fn accept(
                 gold_answer: rows,
                 source,
                 split: Split::Train,
+                gold_reads: Default::default(),
             }),
             Err(reason) => *rejected.entry(reason).or_default() += 1,
         }
