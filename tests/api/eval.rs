@@ -132,13 +132,18 @@ async fn client_plays_an_episode_and_reports_state_and_errors() {
 }
 
 #[test]
-fn a_budget_under_which_exploring_beats_answering_is_refused() {
+fn a_reward_config_outside_the_bounds_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reward.json");
+    // A failing episode could earn half of a correct one.
+    std::fs::write(&path, r#"{"partial_credit": 0.5}"#).unwrap();
+    let mut args = test_args();
+    args.reward_config = Some(path.clone());
+    let err = args.into_config().unwrap_err();
+    assert!(err.contains("partial_credit"), "{err}");
+    // The bounds hold for every budget: a long one is fine.
     let mut args = test_args();
     args.step_budget = 100;
-    let err = args.into_config().unwrap_err();
-    assert!(err.contains("--step-budget 100"), "{err}");
-    let mut args = test_args();
-    args.step_budget = 60;
     assert!(args.into_config().is_ok());
 }
 
