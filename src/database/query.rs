@@ -271,6 +271,15 @@ mod tests {
     }
 
     #[test]
+    fn a_dead_branch_still_reads_for_the_authorizer() {
+        // What a probe that wants to pass the reward's gate does; the gate alone cannot tell.
+        assert_eq!(
+            reads_of("SELECT 2*5 WHERE 1 OR EXISTS (SELECT * FROM singer) UNION ALL SELECT NULL"),
+            pairs(&[("singer", "age"), ("singer", "id"), ("singer", "name")])
+        );
+    }
+
+    #[test]
     fn run_query_keeps_its_result() {
         let conn = Connection::open_in_memory().unwrap();
         let result = run_query(

@@ -13,6 +13,11 @@ pub const DEFAULT_WRONG: f64 = 0.0;
 pub const DEFAULT_EFFICIENCY: f64 = 0.1;
 /// The most an episode without a correct answer can earn: this times its best potential.
 pub const DEFAULT_PARTIAL_CREDIT: f64 = 0.1;
+/// The lowest potential level that earns partial credit. The levels below it are reached by a
+/// result's shape and nearby numbers alone, without one value in common with the gold, which is
+/// exactly what threshold probes (`SELECT 2*m UNION ALL SELECT NULL`) measure; from 0.5 up a
+/// level needs values shared with the gold.
+pub const DEFAULT_PARTIAL_CREDIT_FLOOR: f64 = 0.5;
 /// Charged for every exploring step of an episode without a correct answer.
 pub const DEFAULT_STEP_COST: f64 = -0.01;
 /// Charged, on top of the step cost, for an exploring step that failed.
@@ -68,6 +73,7 @@ pub struct RewardConfig {
     pub wrong: f64,
     pub efficiency: f64,
     pub partial_credit: f64,
+    pub partial_credit_floor: f64,
     pub step_cost: f64,
     pub error_penalty: f64,
     pub repeat_penalty: f64,
@@ -84,6 +90,7 @@ impl Default for RewardConfig {
             wrong: DEFAULT_WRONG,
             efficiency: DEFAULT_EFFICIENCY,
             partial_credit: DEFAULT_PARTIAL_CREDIT,
+            partial_credit_floor: DEFAULT_PARTIAL_CREDIT_FLOOR,
             step_cost: DEFAULT_STEP_COST,
             error_penalty: DEFAULT_ERROR_PENALTY,
             repeat_penalty: DEFAULT_REPEAT_PENALTY,
@@ -129,6 +136,12 @@ impl RewardConfig {
                 self.progress_levels
             ));
         }
+        if !(0.0..=1.0).contains(&self.partial_credit_floor) {
+            return Err(format!(
+                "partial_credit_floor = {} must be in [0, 1]",
+                self.partial_credit_floor
+            ));
+        }
         if !(0.0..1.0).contains(&self.float_rel_tol) {
             return Err(format!(
                 "float_rel_tol = {} must be in [0, 1)",
@@ -138,8 +151,9 @@ impl RewardConfig {
         Ok(())
     }
 
-    fn fields(&self) -> [(&'static str, f64); 9] {
+    fn fields(&self) -> [(&'static str, f64); 10] {
         [
+            ("partial_credit_floor", self.partial_credit_floor),
             ("correct", self.correct),
             ("wrong", self.wrong),
             ("efficiency", self.efficiency),
@@ -266,5 +280,11 @@ mod tests {
             assert!(err.contains("float_rel_tol"), "{err}");
         }
         assert_eq!(with(|c| c.float_rel_tol = 0.0).validate(), Ok(()));
+        for floor in [-0.1, 1.5, f64::NAN] {
+            let err = with(|c| c.partial_credit_floor = floor)
+                .validate()
+                .unwrap_err();
+            assert!(err.contains("partial_credit_floor"), "{err}");
+        }
     }
 }

@@ -7,7 +7,7 @@
 use crate::reward::components::{ExploreFacts, RewardComponents};
 use crate::reward::config::{RewardConfig, RewardTiming};
 use crate::reward::shaping::{
-    after_done_reward, correct_return, hygiene, sanitize_potential, unanswered_return,
+    after_done_reward, correct_return, credited_potential, hygiene, unanswered_return,
 };
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -27,14 +27,14 @@ impl Ledger {
     }
 
     /// Records an exploring step and returns what it pays now: nothing in `episode_end`, its
-    /// hygiene and the partial credit of any rise of the best potential in `per_step`.
+    /// hygiene and the partial credit of any rise of the best credited potential in `per_step`.
     pub fn explore(&mut self, cfg: &RewardConfig, facts: &ExploreFacts) -> RewardComponents {
         self.steps += 1;
         let cost = hygiene(cfg, facts);
         self.hygiene += cost;
         let before = self.best_potential;
         if let Some(p) = facts.potential {
-            self.best_potential = before.max(sanitize_potential(p));
+            self.best_potential = before.max(credited_potential(cfg, p));
         }
         let pay = match cfg.reward_timing {
             RewardTiming::EpisodeEnd => RewardComponents::default(),
@@ -157,19 +157,20 @@ mod tests {
     fn config_strategy() -> impl Strategy<Value = RewardConfig> {
         (
             (0.1..3.0f64, -1.0..=0.0f64, 0.0..0.5f64, 0.0..0.25f64),
-            (-0.1..=0.0f64, -0.1..=0.0f64, -0.1..=0.0f64),
+            (-0.1..=0.0f64, -0.1..=0.0f64, -0.1..=0.0f64, 0.0..=1.0f64),
             any::<bool>(),
         )
             .prop_map(
                 |(
                     (correct, wrong, efficiency, share),
-                    (step_cost, error_penalty, repeat_penalty),
+                    (step_cost, error_penalty, repeat_penalty, partial_credit_floor),
                     per_step,
                 )| RewardConfig {
                     correct,
                     wrong,
                     efficiency,
                     partial_credit: share * correct,
+                    partial_credit_floor,
                     step_cost,
                     error_penalty,
                     repeat_penalty,
@@ -216,6 +217,10 @@ mod tests {
             (pays[2].total() - (1.0 + 0.1 * 12.0 / 14.0)).abs() < EPS,
             "{pays:?}"
         );
+        // A level under the floor (0.5) earns no partial credit.
+        let low = [(true, false, Some(1))];
+        let pays = play(&cfg, &low, End::Answer { correct: false }, 15);
+        assert!((total(&pays) + 0.01).abs() < EPS, "{pays:?}");
         // Failing with the gold result seen once: the partial credit and two step costs.
         let pays = play(&cfg, &steps, End::Answer { correct: false }, 15);
         assert!((total(&pays) - (0.1 - 0.02)).abs() < EPS, "{pays:?}");

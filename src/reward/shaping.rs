@@ -44,7 +44,8 @@ pub fn correct_return(cfg: &RewardConfig, steps: u32, budget: u32) -> RewardComp
 }
 
 /// The return of an episode that ends without a correct answer (a wrong ANSWER, the budget or
-/// time running out, or a reset): `wrong + partial_credit * best_potential + Σ hygiene`, at most
+/// time running out, or a reset): `wrong + partial_credit * best_potential + Σ hygiene`, where
+/// `best_potential` is the best [`credited_potential`] of the episode's queries; at most
 /// `wrong + partial_credit` because hygiene is never positive and the potential at most 1.
 pub fn unanswered_return(
     cfg: &RewardConfig,
@@ -55,6 +56,18 @@ pub fn unanswered_return(
         operational: hygiene_sum,
         progress: cfg.partial_credit * sanitize_potential(best_potential),
         terminal: cfg.wrong,
+    }
+}
+
+/// The part of a potential that counts for partial credit: the level itself from
+/// `partial_credit_floor` up, nothing below it.
+pub fn credited_potential(cfg: &RewardConfig, p: f64) -> f64 {
+    let p = sanitize_potential(p);
+    // The levels are computed, so allow for rounding right at the floor.
+    if p + 1e-9 >= cfg.partial_credit_floor {
+        p
+    } else {
+        0.0
     }
 }
 
@@ -134,5 +147,20 @@ mod tests {
             assert!(unanswered_return(&cfg, 0.0, p).total() <= cfg.partial_credit);
         }
         assert_eq!(after_done_reward(&cfg).total(), -0.1);
+    }
+
+    #[test]
+    fn levels_below_the_floor_earn_no_credit() {
+        let cfg = RewardConfig::default();
+        assert_eq!(credited_potential(&cfg, 0.25), 0.0);
+        assert_eq!(credited_potential(&cfg, 0.5), 0.5);
+        assert_eq!(credited_potential(&cfg, 0.4999999999999), 0.4999999999999);
+        assert_eq!(credited_potential(&cfg, 1.0), 1.0);
+        assert_eq!(credited_potential(&cfg, f64::NAN), 0.0);
+        let open = RewardConfig {
+            partial_credit_floor: 0.0,
+            ..Default::default()
+        };
+        assert_eq!(credited_potential(&open, 0.25), 0.25);
     }
 }
