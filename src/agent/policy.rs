@@ -47,9 +47,9 @@ pub enum PolicyKind {
     Random,
     /// Runs the gold SQL, then answers with the gold result.
     Oracle,
-    /// DESCRIBEs every table once (farming `new_info`), then answers a guess.
+    /// DESCRIBEs every table once (what the old `new_info` bonus paid for), then answers a guess.
     DescribeEveryTable,
-    /// Runs the gold SQL over and over (farming progress and `exec_ok`), never answering.
+    /// Runs the gold SQL over and over (what the old per-step bonuses paid for), never answering.
     RepeatSameQuery,
     /// SAMPLEs the tables round-robin for the whole budget, never answering.
     SampleSpam,
