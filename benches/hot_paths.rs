@@ -13,11 +13,10 @@ use sqlenv::catalog::question::Question;
 use sqlenv::catalog::Catalog;
 use sqlenv::database::connection::open_hardened;
 use sqlenv::database::limits::QueryLimits;
-use sqlenv::database::query::run_query;
+use sqlenv::database::query::{run_query, run_query_reading};
 use sqlenv::database::render::render_result;
 use sqlenv::protocol::action::{ActionType, SqlAction};
 use sqlenv::protocol::messages::{ClientMessage, ServerMessage};
-use sqlenv::reward::components::RewardComponents;
 use sqlenv::reward::config::RewardConfig;
 use sqlenv::reward::verify::{verify_answer, Gold};
 use sqlenv::reward::{score, Evidence};
@@ -60,8 +59,17 @@ fn benches(c: &mut Criterion) {
     let table = db.tables[0].name.clone();
     let rules = Arc::new(EpisodeRules::default());
     let cfg = RewardConfig::default();
+    let shared_cfg = Arc::new(cfg.clone());
     let limits = QueryLimits::default();
-    let new_episode = || Episode::new("bench".into(), question.clone(), db.clone(), rules.clone());
+    let new_episode = || {
+        Episode::new(
+            "bench".into(),
+            question.clone(),
+            db.clone(),
+            rules.clone(),
+            shared_cfg.clone(),
+        )
+    };
 
     let frame = serde_json::json!({
         "type": "step",
@@ -86,17 +94,11 @@ fn benches(c: &mut Criterion) {
 
     for kind in [ActionType::Describe, ActionType::Sample] {
         let step = action(kind, &table);
-        c.bench_function(&format!("{} step (no reward)", kind.as_str()), |b| {
+        c.bench_function(&format!("{} step", kind.as_str()), |b| {
             b.iter_batched(
                 new_episode,
-                |mut episode| match episode.begin(&step, RewardComponents::default()) {
-                    Begin::Explore { result, error, .. } => Some(episode.finish_explore(
-                        result,
-                        error,
-                        RewardComponents::default(),
-                        None,
-                        RewardComponents::default(),
-                    )),
+                |mut episode| match episode.begin(&step) {
+                    Begin::Reply(result) => Some(result),
                     _ => None,
                 },
                 criterion::BatchSize::SmallInput,
@@ -104,24 +106,15 @@ fn benches(c: &mut Criterion) {
         });
     }
 
-    let gold_result = match run_query(&conn, &question.gold_sql, &limits, &cancel) {
+    let gold_output = match run_query_reading(&conn, &question.gold_sql, &limits, &cancel) {
         Ok(r) => r,
         Err(e) => panic!("gold SQL of {}: {e}", question.id),
     };
-    c.bench_function("reward of a QUERY (potential vs gold)", |b| {
+    c.bench_function("reward of a QUERY (gate and potential vs gold)", |b| {
         b.iter_batched(
-            || {
-                let mut episode = new_episode();
-                let _ = episode.begin(
-                    &action(ActionType::Query, &question.gold_sql),
-                    RewardComponents::default(),
-                );
-                let (facts, _, _) = episode.query_facts(&Ok(gold_result.clone()), false);
-                Evidence::Query {
-                    facts,
-                    result: gold_result.clone(),
-                    question: question.clone(),
-                }
+            || Evidence::Query {
+                output: gold_output.clone(),
+                question: question.clone(),
             },
             |evidence| score(&cfg, evidence),
             criterion::BatchSize::SmallInput,
@@ -139,15 +132,10 @@ fn benches(c: &mut Criterion) {
     });
 
     let mut episode = new_episode();
-    let _ = episode.begin(&action(ActionType::Describe, &table), Default::default());
-    let observation = episode.finish_explore(
-        db.tables[0].describe.clone(),
-        None,
-        RewardComponents::default(),
-        None,
-        RewardComponents::default(),
-    );
-    let message = ServerMessage::Observation(Box::new(observation));
+    let Begin::Reply(observation) = episode.begin(&action(ActionType::Describe, &table)) else {
+        panic!("a DESCRIBE is answered at once");
+    };
+    let message = ServerMessage::Observation(observation);
     c.bench_function("serialise an observation frame", |b| {
         b.iter(|| std::hint::black_box(&message).to_json())
     });

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::database::limits::{self, QueryLimits};
-use crate::reward::config::RewardConfig;
+use crate::reward::config::{RewardConfig, RewardTiming};
 use crate::session::episode::{self, EpisodeRules};
 use crate::session::{self, Heartbeat};
 use crate::supervisor;
@@ -71,6 +71,11 @@ pub struct ServeArgs {
     /// A JSON file overriding reward constants (keys of the reward config; see docs/reward.md).
     #[arg(long, env = "SQLENV_REWARD_CONFIG")]
     pub reward_config: Option<PathBuf>,
+    /// When an episode's return is paid: `episode_end` (every step before the last pays 0) or
+    /// `per_step` (for step-level learners; leaks the potential, see docs/reward.md).
+    /// Overrides `reward_timing` of --reward-config.
+    #[arg(long, env = "SQLENV_REWARD_TIMING", value_enum)]
+    pub reward_timing: Option<RewardTiming>,
     /// Whole seconds a shutdown (SIGTERM, SIGINT) may take: in-flight steps finish and every
     /// session gets a close frame; whatever is still running after this is cut.
     #[arg(long, env = "SQLENV_SHUTDOWN_GRACE_SECS", default_value_t = crate::shutdown::DEFAULT_GRACE.as_secs())]
@@ -117,7 +122,7 @@ impl ServeArgs {
                 Ok(v)
             }
         };
-        let reward = match &self.reward_config {
+        let mut reward = match &self.reward_config {
             None => RewardConfig::default(),
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -125,13 +130,13 @@ impl ServeArgs {
                 serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
             }
         };
+        if let Some(timing) = self.reward_timing {
+            reward.reward_timing = timing;
+        }
+        // The return's bounds (docs/reward.md) hold for every step budget once this passes.
         reward
             .validate()
             .map_err(|e| format!("reward config: {e}"))?;
-        // Refuse a configuration under which exploring for the whole budget could out-earn a
-        // correct answer.
-        crate::reward::shaping::check_budget(&reward, self.step_budget)
-            .map_err(|e| format!("reward config with --step-budget {}: {e}", self.step_budget))?;
         let heartbeat = Heartbeat {
             interval: seconds("--heartbeat-interval-secs", self.heartbeat_interval_secs)?,
             timeout: seconds("--heartbeat-timeout-secs", self.heartbeat_timeout_secs)?,

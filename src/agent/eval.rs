@@ -18,6 +18,7 @@ use serde::Serialize;
 use super::client::{ClientError, EpisodeClient};
 use super::policy::PolicyKind;
 use super::runner::{play_episode, EpisodeRecord, RunError};
+use super::second_session;
 use crate::catalog::question::{Difficulty, Question, Split};
 use crate::catalog::{Catalog, CatalogError};
 use crate::config::ServeArgs;
@@ -31,7 +32,8 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 #[derive(Debug, Clone, Args)]
 pub struct EvalArgs {
     /// Policy to play: a name, several names separated by commas, or `all`. Names: oracle,
-    /// random, describe-every-table, repeat-same-query, sample-spam, answer-guessing, oscillate.
+    /// random, describe-every-table, repeat-same-query, sample-spam, answer-guessing, oscillate,
+    /// padded-oracle, threshold-probe, membership-probe, second-session-probe.
     #[arg(long)]
     pub policy: String,
     /// Episodes per policy (default: every served question of the split once; more cycle).
@@ -248,18 +250,21 @@ pub async fn run_policy(
             };
             next.set(index + 1);
             let episode_seed = episode_seed(seed, policy, index);
-            let mut agent = policy.build(episode_seed);
             let reset = Reset {
                 question_id: &question.id,
                 seed: episode_seed,
             };
-            let record = play_episode(&mut client, agent.as_mut(), catalog, &reset)
-                .await
-                .map_err(|source| EvalError::Episode {
-                    policy: policy.name(),
-                    question_id: question.id.clone(),
-                    source,
-                })?;
+            let played = if policy == PolicyKind::SecondSessionProbe {
+                second_session::play(&mut client, url, catalog, &reset).await
+            } else {
+                let mut agent = policy.build(episode_seed);
+                play_episode(&mut client, agent.as_mut(), catalog, &reset).await
+            };
+            let record = played.map_err(|source| EvalError::Episode {
+                policy: policy.name(),
+                question_id: question.id.clone(),
+                source,
+            })?;
             if let Some(slot) = records.borrow_mut().get_mut(index) {
                 *slot = Some(record);
             }

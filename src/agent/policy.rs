@@ -4,8 +4,9 @@
 //! sound only if none of them out-earns honest play (tests/api/eval.rs checks it).
 //!
 //! A policy sees the observation the server sent and, through [`EpisodeContext`], the question
-//! record and the database's schema from the local catalog. Only `oracle` and the strategies
-//! that farm the gold query read the gold.
+//! record and the database's schema from the local catalog. Only `oracle`, `padded-oracle` and
+//! the strategies that farm the gold query read the gold; the probing strategies
+//! ([`super::probe`], [`super::second_session`]) never read the question record at all.
 
 use std::sync::Arc;
 
@@ -18,6 +19,8 @@ use crate::catalog::schema::Database;
 use crate::database::value::Cell;
 use crate::protocol::action::{ActionType, SqlAction};
 use crate::protocol::observation::SqlObservation;
+
+use super::probe::{MembershipProbe, ThresholdProbe};
 
 /// What a policy may know about the episode besides the observation.
 #[derive(Debug, Clone)]
@@ -44,9 +47,9 @@ pub enum PolicyKind {
     Random,
     /// Runs the gold SQL, then answers with the gold result.
     Oracle,
-    /// DESCRIBEs every table once (farming `new_info`), then answers a guess.
+    /// DESCRIBEs every table once (what the old `new_info` bonus paid for), then answers a guess.
     DescribeEveryTable,
-    /// Runs the gold SQL over and over (farming progress and `exec_ok`), never answering.
+    /// Runs the gold SQL over and over (what the old per-step bonuses paid for), never answering.
     RepeatSameQuery,
     /// SAMPLEs the tables round-robin for the whole budget, never answering.
     SampleSpam,
@@ -56,10 +59,19 @@ pub enum PolicyKind {
     /// Alternates the gold SQL with a query returning nothing, the down-up cycle that farmed
     /// progress when the clip cut potential drops short.
     Oscillate,
+    /// The oracle with 13 distinct cheap steps before its answer, farming any per-step pay.
+    PaddedOracle,
+    /// Bisects a number with threshold queries, reading each step's reward, then answers it.
+    ThresholdProbe,
+    /// Bisects the database's text values with one-row candidate results, then answers.
+    MembershipProbe,
+    /// Probes (threshold, then membership) in a second session reset to the question the first
+    /// one shows, step rewards and whole probe episodes alike, then answers in the first.
+    SecondSessionProbe,
 }
 
 impl PolicyKind {
-    pub const ALL: [PolicyKind; 7] = [
+    pub const ALL: [PolicyKind; 11] = [
         PolicyKind::Oracle,
         PolicyKind::Random,
         PolicyKind::DescribeEveryTable,
@@ -67,6 +79,10 @@ impl PolicyKind {
         PolicyKind::SampleSpam,
         PolicyKind::AnswerGuessing,
         PolicyKind::Oscillate,
+        PolicyKind::PaddedOracle,
+        PolicyKind::ThresholdProbe,
+        PolicyKind::MembershipProbe,
+        PolicyKind::SecondSessionProbe,
     ];
 
     pub fn name(self) -> &'static str {
@@ -78,6 +94,10 @@ impl PolicyKind {
             PolicyKind::SampleSpam => "sample-spam",
             PolicyKind::AnswerGuessing => "answer-guessing",
             PolicyKind::Oscillate => "oscillate",
+            PolicyKind::PaddedOracle => "padded-oracle",
+            PolicyKind::ThresholdProbe => "threshold-probe",
+            PolicyKind::MembershipProbe => "membership-probe",
+            PolicyKind::SecondSessionProbe => "second-session-probe",
         }
     }
 
@@ -90,6 +110,16 @@ impl PolicyKind {
         !matches!(self, PolicyKind::Random | PolicyKind::Oracle)
     }
 
+    /// Strategies that try to read the gold out of the reward; they never read the question.
+    pub fn is_probing(self) -> bool {
+        matches!(
+            self,
+            PolicyKind::ThresholdProbe
+                | PolicyKind::MembershipProbe
+                | PolicyKind::SecondSessionProbe
+        )
+    }
+
     /// A fresh policy for one episode; `seed` makes its random choices reproducible.
     pub fn build(self, seed: u64) -> Box<dyn Policy> {
         match self {
@@ -100,11 +130,17 @@ impl PolicyKind {
             PolicyKind::SampleSpam => Box::new(SampleSpam),
             PolicyKind::AnswerGuessing => Box::new(AnswerGuessing::new(seed)),
             PolicyKind::Oscillate => Box::new(Oscillate),
+            PolicyKind::PaddedOracle => Box::new(PaddedOracle),
+            PolicyKind::ThresholdProbe => Box::<ThresholdProbe>::default(),
+            PolicyKind::MembershipProbe => Box::<MembershipProbe>::default(),
+            // Its probing happens in a second session before the episode is played (see
+            // `second_session::play`); played on its own it answers like a silent probe.
+            PolicyKind::SecondSessionProbe => Box::new(FixedAnswer(FALLBACK_GUESS.to_owned())),
         }
     }
 }
 
-fn action(action_type: ActionType, argument: impl Into<String>) -> SqlAction {
+pub(crate) fn action(action_type: ActionType, argument: impl Into<String>) -> SqlAction {
     SqlAction {
         action_type,
         argument: argument.into(),
@@ -113,7 +149,7 @@ fn action(action_type: ActionType, argument: impl Into<String>) -> SqlAction {
 }
 
 /// SQLite identifier quoting, so table and column names with spaces or keywords still run.
-fn ident(name: &str) -> String {
+pub(crate) fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
@@ -152,7 +188,7 @@ pub fn format_answer(rows: &[Vec<Cell>]) -> String {
 }
 
 /// The data cells of a rendered result table (header line and row-count footer dropped).
-fn result_cells(text: &str) -> Vec<String> {
+pub(crate) fn result_cells(text: &str) -> Vec<String> {
     let lines: Vec<&str> = text.lines().collect();
     let body = match lines.as_slice() {
         [_header, body @ .., footer] if footer.starts_with('(') => body,
@@ -176,6 +212,35 @@ impl Policy for Oracle {
         } else {
             action(ActionType::Answer, format_answer(&ctx.question.gold_answer))
         }
+    }
+}
+
+/// Cheap steps the padded oracle takes between its query and its answer: with the query and
+/// the answer, the whole default budget of 15.
+pub const PADDING_STEPS: u32 = 13;
+
+/// The oracle, padded: the gold SQL, then [`PADDING_STEPS`] distinct constant queries (each
+/// runs, none repeats), then the gold answer. It must earn less than the oracle.
+struct PaddedOracle;
+
+impl Policy for PaddedOracle {
+    fn act(&mut self, obs: &SqlObservation, ctx: &EpisodeContext) -> SqlAction {
+        match obs.step_count {
+            0 => action(ActionType::Query, ctx.question.gold_sql.clone()),
+            n if n <= PADDING_STEPS && obs.budget_remaining > 1 => {
+                action(ActionType::Query, format!("SELECT {n}"))
+            }
+            _ => action(ActionType::Answer, format_answer(&ctx.question.gold_answer)),
+        }
+    }
+}
+
+/// Answers `.0` at once.
+pub struct FixedAnswer(pub String);
+
+impl Policy for FixedAnswer {
+    fn act(&mut self, _: &SqlObservation, _: &EpisodeContext) -> SqlAction {
+        action(ActionType::Answer, self.0.clone())
     }
 }
 

@@ -9,6 +9,7 @@ use super::client::{ClientError, EpisodeClient};
 use super::policy::{EpisodeContext, Policy};
 use crate::catalog::Catalog;
 use crate::protocol::action::ActionType;
+use crate::protocol::observation::StepResult;
 
 /// Steps a runner takes beyond the server's own budget before it gives up on an episode that
 /// never ends (a server bug or a misconfigured budget), so an evaluation cannot hang.
@@ -86,8 +87,21 @@ pub async fn play_episode_timed<P: serde::Serialize>(
     timed: &mut dyn FnMut(Exchange, Duration),
 ) -> Result<EpisodeRecord, RunError> {
     let sent = Instant::now();
-    let mut result = client.reset(reset).await?;
+    let result = client.reset(reset).await?;
     timed(Exchange::Reset, sent.elapsed());
+    play_from(client, policy, catalog, result, timed).await
+}
+
+/// Lets `policy` act on an episode already reset (`reset` is the reset's observation) until
+/// it is done.
+pub async fn play_from(
+    client: &mut EpisodeClient,
+    policy: &mut dyn Policy,
+    catalog: &Catalog,
+    reset: StepResult,
+    timed: &mut dyn FnMut(Exchange, Duration),
+) -> Result<EpisodeRecord, RunError> {
+    let mut result = reset;
     let obs = &result.observation;
     let unknown = |message: String| RunError::UnknownQuestion {
         question_id: obs.question_id.clone(),

@@ -6,6 +6,7 @@
 use super::question::sql_orders_result;
 use super::suspects::{result_suspects, Suspect};
 use super::ties::{analyse, OrderCheck, TieGroups};
+use crate::database::reads::ReadSet;
 use crate::database::value::Cell;
 
 /// Facts about a proven gold, attached to its question when the catalog loads.
@@ -18,20 +19,24 @@ pub struct ProvenGold {
     /// For an ordered gold with ties, the rows each position may hold.
     pub ties: Option<TieGroups>,
     pub suspects: Vec<Suspect>,
+    /// The tables and columns the gold SQL reads (the authorizer's reads while it ran).
+    pub reads: ReadSet,
 }
 
-/// The extra proof of one gold whose SQL returned `rows` with `columns` on `conn`.
+/// The extra proof of one gold whose SQL returned `rows` with `columns` on `conn`, reading `reads`.
 pub fn prove(
     conn: &rusqlite::Connection,
     gold_sql: &str,
     columns: Vec<String>,
     rows: &[Vec<Cell>],
+    reads: ReadSet,
 ) -> ProvenGold {
     let mut suspects = result_suspects(rows);
     if !sql_orders_result(gold_sql) {
         return ProvenGold {
             columns,
             suspects,
+            reads,
             ..Default::default()
         };
     }
@@ -42,5 +47,6 @@ pub fn prove(
         order: analysis.check,
         ties: analysis.groups,
         suspects,
+        reads,
     }
 }

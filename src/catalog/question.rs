@@ -21,7 +21,8 @@ pub struct Question {
     pub difficulty: Difficulty,
     pub source: Source,
     pub split: Split,
-    /// What proving the gold established (column names, tie groups); set when the catalog
+    /// What proving the gold established (column names, tie groups, the tables and columns it
+    /// reads, which gate the reward's potential: `crate::reward::gate`); set when the catalog
     /// loads, never read from or written to a question file.
     #[serde(skip)]
     pub proven: ProvenGold,

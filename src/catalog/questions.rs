@@ -16,7 +16,8 @@ use super::question::{AnswerType, Difficulty, Question, Split};
 use super::schema::Database;
 use crate::database::connection::open_hardened;
 use crate::database::limits::{QueryLimits, KEPT_ROWS};
-use crate::database::query::run_query;
+use crate::database::query::run_query_reading;
+use crate::database::reads::ReadSet;
 use crate::database::value::Cell;
 
 /// Gold SQL is trusted but must still finish: a generous limit for start-up checks.
@@ -173,33 +174,34 @@ pub fn same_rows(expected: &[Vec<Cell>], actual: &[Vec<Cell>], ordered: bool) ->
 /// Runs `sql` on `db` the way an agent's QUERY would, returning the columns count and rows.
 pub fn execute_gold(db: &Database, sql: &str) -> Result<(usize, Vec<Vec<Cell>>), String> {
     let conn = open_hardened(&db.path).map_err(|e| e.to_string())?;
-    execute_on(&conn, sql).map(|(columns, rows)| (columns.len(), rows))
+    execute_on(&conn, sql).map(|(columns, rows, _)| (columns.len(), rows))
 }
 
-/// Runs gold SQL, returning the result's column names and rows.
+/// Runs gold SQL, returning the result's column names, its rows and what it reads.
 fn execute_on(
     conn: &rusqlite::Connection,
     sql: &str,
-) -> Result<(Vec<String>, Vec<Vec<Cell>>), String> {
+) -> Result<(Vec<String>, Vec<Vec<Cell>>, ReadSet), String> {
     let limits = QueryLimits {
         timeout: GOLD_QUERY_TIMEOUT,
         ..QueryLimits::default()
     };
-    let result = run_query(conn, sql, &limits, &Arc::new(AtomicBool::new(false)))
+    let output = run_query_reading(conn, sql, &limits, &Arc::new(AtomicBool::new(false)))
         .map_err(|e| e.to_string())?;
+    let result = output.result;
     if result.is_truncated() {
         return Err(format!(
             "the gold result has {} rows; at most {KEPT_ROWS} are supported",
             result.total_rows
         ));
     }
-    Ok((result.columns, result.rows))
+    Ok((result.columns, result.rows, output.reads))
 }
 
 /// Checks one record against the databases; `conn` is a hardened connection to its database.
 /// Returns what the proof established beyond the stored answer.
 fn check_record(q: &Question, conn: &rusqlite::Connection) -> Result<ProvenGold, String> {
-    let (columns, rows) =
+    let (columns, rows, reads) =
         execute_on(conn, &q.gold_sql).map_err(|e| format!("gold_sql: does not run: {e}"))?;
     if !same_rows(&q.gold_answer, &rows, q.is_ordered()) {
         return Err(format!(
@@ -215,7 +217,7 @@ fn check_record(q: &Question, conn: &rusqlite::Connection) -> Result<ProvenGold,
             q.answer_type, shape
         ));
     }
-    Ok(prove(conn, &q.gold_sql, columns, &q.gold_answer))
+    Ok(prove(conn, &q.gold_sql, columns, &q.gold_answer, reads))
 }
 
 /// Validates all records of all files: unique ids, databases listed in `db_list.json` (`listed`),

@@ -5,6 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 
+use super::reads::ReadSet;
+
 /// PRAGMAs that only read the schema; an agent may use them like DESCRIBE. Every other PRAGMA,
 /// and any PRAGMA that assigns a value, is refused.
 const SCHEMA_PRAGMAS: &[&str] = &[
@@ -29,6 +31,27 @@ const REFUSED_FUNCTIONS: &[&str] = &[
 /// Where the authorizer leaves the name of the first refused operation, so the agent is told
 /// what was refused instead of SQLite's generic "not authorized".
 pub type RefusalSlot = Arc<Mutex<Option<String>>>;
+
+/// Where the authorizer collects the table data a query reads (see [`ReadSet`]).
+pub type ReadLog = Arc<Mutex<ReadSet>>;
+
+/// [`authorize`], also recording every table and column read in `reads`.
+pub fn authorize_recording(
+    ctx: AuthContext<'_>,
+    slot: &RefusalSlot,
+    reads: &ReadLog,
+) -> Authorization {
+    if let AuthAction::Read {
+        table_name,
+        column_name,
+    } = ctx.action
+    {
+        if let Ok(mut log) = reads.lock() {
+            log.insert(table_name, column_name);
+        }
+    }
+    authorize(ctx, slot)
+}
 
 /// Decides one authorizer request, recording the first refusal in `slot`.
 pub fn authorize(ctx: AuthContext<'_>, slot: &RefusalSlot) -> Authorization {

@@ -6,6 +6,7 @@ pub mod error;
 pub mod guard;
 pub mod limits;
 pub mod query;
+pub mod reads;
 pub mod render;
 pub mod value;
 
@@ -21,7 +22,7 @@ use crate::metrics::Metrics;
 use connection::Pool;
 use error::QueryError;
 use limits::QueryLimits;
-use value::ResultSet;
+use query::QueryOutput;
 
 /// One pool of agent connections per database id.
 pub type Pools = HashMap<String, DatabasePool>;
@@ -60,9 +61,9 @@ impl Actor for DatabaseWorker {
     type Context = SyncContext<Self>;
 }
 
-/// Runs one read-only query for an agent.
+/// Runs one read-only query for an agent; the reply also says which table data it read.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<ResultSet, QueryError>")]
+#[rtype(result = "Result<QueryOutput, QueryError>")]
 pub struct RunQuery {
     pub db_id: Arc<str>,
     pub sql: String,
@@ -71,7 +72,7 @@ pub struct RunQuery {
 }
 
 impl Handler<RunQuery> for DatabaseWorker {
-    type Result = Result<ResultSet, QueryError>;
+    type Result = Result<QueryOutput, QueryError>;
 
     fn handle(&mut self, msg: RunQuery, _: &mut SyncContext<Self>) -> Self::Result {
         if msg.cancel.load(Ordering::Relaxed) {
@@ -87,7 +88,7 @@ impl Handler<RunQuery> for DatabaseWorker {
 }
 
 impl DatabaseWorker {
-    fn run(&self, msg: &RunQuery) -> Result<ResultSet, QueryError> {
+    fn run(&self, msg: &RunQuery) -> Result<QueryOutput, QueryError> {
         let db = self
             .pools
             .get(&*msg.db_id)
@@ -100,7 +101,7 @@ impl DatabaseWorker {
             .pool
             .get()
             .map_err(|e| QueryError::Unavailable(e.to_string()))?;
-        query::run_query(&conn, &msg.sql, &self.limits, &msg.cancel)
+        query::run_query_reading(&conn, &msg.sql, &self.limits, &msg.cancel)
     }
 }
 

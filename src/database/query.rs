@@ -8,9 +8,17 @@ use std::time::Instant;
 use rusqlite::{Connection, ErrorCode};
 
 use super::error::QueryError;
-use super::guard::{self, RefusalSlot};
+use super::guard::{self, ReadLog, RefusalSlot};
 use super::limits::{QueryLimits, KEPT_CELL_CHARS, KEPT_ROWS, PROGRESS_CHECK_OPS};
+use super::reads::ReadSet;
 use super::value::{Cell, ResultSet};
+
+/// A query's result and the table data it read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryOutput {
+    pub result: ResultSet,
+    pub reads: ReadSet,
+}
 
 /// Runs `sql` and returns its result: all rows counted, at most [`KEPT_ROWS`] kept. `cancel`
 /// lets the owner of the query (a session that went away) stop it early.
@@ -20,11 +28,23 @@ pub fn run_query(
     limits: &QueryLimits,
     cancel: &Arc<AtomicBool>,
 ) -> Result<ResultSet, QueryError> {
+    run_query_reading(conn, sql, limits, cancel).map(|out| out.result)
+}
+
+/// [`run_query`], also returning which tables and columns the statement reads.
+pub fn run_query_reading(
+    conn: &Connection,
+    sql: &str,
+    limits: &QueryLimits,
+    cancel: &Arc<AtomicBool>,
+) -> Result<QueryOutput, QueryError> {
     check_text(sql, limits)?;
     let refusal = RefusalSlot::default();
     let slot = refusal.clone();
+    let reads = ReadLog::default();
+    let log = reads.clone();
     conn.authorizer(Some(move |ctx: rusqlite::hooks::AuthContext<'_>| {
-        guard::authorize(ctx, &slot)
+        guard::authorize_recording(ctx, &slot, &log)
     }))
     .map_err(|e| QueryError::Unavailable(e.to_string()))?;
 
@@ -39,7 +59,13 @@ pub fn run_query(
     let outcome = collect(conn, sql, &refusal);
     // The handler captured this query's deadline; a later query must not inherit it.
     let _ = conn.progress_handler(0, None::<fn() -> bool>);
-    outcome.map_err(|e| classify(e, sql, &refusal, limits, cancel))
+    let result = outcome.map_err(|e| classify(e, sql, &refusal, limits, cancel))?;
+    // The statement is finalised, so the authorizer holds no other handle on the log.
+    let reads = match reads.lock() {
+        Ok(mut log) => std::mem::take(&mut *log),
+        Err(_) => ReadSet::default(),
+    };
+    Ok(QueryOutput { result, reads })
 }
 
 fn check_text(sql: &str, limits: &QueryLimits) -> Result<(), QueryError> {
@@ -170,5 +196,102 @@ fn sqlite_message(e: &rusqlite::Error) -> String {
     match e {
         rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reads_of(sql: &str) -> Vec<(String, String)> {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE singer (id INTEGER, name TEXT, age INTEGER);
+             CREATE TABLE concert (id INTEGER, singer_id INTEGER);
+             INSERT INTO singer VALUES (1, 'Ann', 30);",
+        )
+        .unwrap();
+        let out = run_query_reading(
+            &conn,
+            sql,
+            &QueryLimits::default(),
+            &Arc::new(AtomicBool::new(false)),
+        )
+        .unwrap();
+        let mut reads: Vec<_> = out
+            .reads
+            .iter()
+            .map(|(t, c)| (t.to_owned(), c.to_owned()))
+            .collect();
+        reads.sort();
+        reads
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(t, c)| ((*t).to_owned(), (*c).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_authorizer_reports_every_column_read() {
+        assert_eq!(
+            reads_of("SELECT Name FROM Singer WHERE age > 20"),
+            pairs(&[("singer", "age"), ("singer", "name")])
+        );
+        assert_eq!(
+            reads_of("SELECT * FROM singer"),
+            pairs(&[("singer", "age"), ("singer", "id"), ("singer", "name")])
+        );
+        assert_eq!(
+            reads_of("SELECT s.name FROM singer s JOIN concert c ON c.singer_id = s.id"),
+            pairs(&[
+                ("concert", "singer_id"),
+                ("singer", "id"),
+                ("singer", "name")
+            ])
+        );
+    }
+
+    #[test]
+    fn count_star_reads_the_table_with_an_empty_column() {
+        assert_eq!(
+            reads_of("SELECT count(*) FROM singer"),
+            pairs(&[("singer", "")])
+        );
+    }
+
+    #[test]
+    fn constants_and_look_alike_ctes_read_nothing() {
+        assert!(reads_of("SELECT 1943").is_empty());
+        assert!(reads_of("SELECT 2*7 UNION ALL SELECT NULL").is_empty());
+        assert!(reads_of("SELECT 'a', 'b'").is_empty());
+        // A CTE named like a table is not that table.
+        assert!(reads_of("WITH singer(name) AS (SELECT 'x') SELECT name FROM singer").is_empty());
+    }
+
+    #[test]
+    fn a_dead_branch_still_reads_for_the_authorizer() {
+        // What a probe that wants to pass the reward's gate does; the gate alone cannot tell.
+        assert_eq!(
+            reads_of("SELECT 2*5 WHERE 1 OR EXISTS (SELECT * FROM singer) UNION ALL SELECT NULL"),
+            pairs(&[("singer", "age"), ("singer", "id"), ("singer", "name")])
+        );
+    }
+
+    #[test]
+    fn run_query_keeps_its_result() {
+        let conn = Connection::open_in_memory().unwrap();
+        let result = run_query(
+            &conn,
+            "SELECT 1, 'a'",
+            &QueryLimits::default(),
+            &Arc::new(AtomicBool::new(false)),
+        )
+        .unwrap();
+        assert_eq!(
+            result.rows,
+            vec![vec![Cell::Integer(1), Cell::Text("a".into())]]
+        );
     }
 }

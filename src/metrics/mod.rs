@@ -38,6 +38,7 @@ struct Inner {
     sessions_reaped: Counter,
     sessions_refused: Counter,
     episodes_started: Counter,
+    episodes_abandoned: Counter,
     episodes_finished: Family<OutcomeLabels, Counter>,
     steps: Family<ActionLabels, Counter>,
     step_seconds: ActionHistograms,
@@ -72,6 +73,7 @@ impl Metrics {
             sessions_reaped: Counter::default(),
             sessions_refused: Counter::default(),
             episodes_started: Counter::default(),
+            episodes_abandoned: Counter::default(),
             episodes_finished: Family::default(),
             steps: Family::default(),
             step_seconds: Family::new_with_constructor(|| Histogram::new(step_buckets())),
@@ -110,6 +112,11 @@ impl Metrics {
             "episodes_started",
             "Episodes started by a reset",
             inner.episodes_started.clone(),
+        );
+        r.register(
+            "episodes_abandoned",
+            "Episodes a reset ended before they were done (they count as ended unanswered)",
+            inner.episodes_abandoned.clone(),
         );
         r.register(
             "episodes_finished",
@@ -182,6 +189,12 @@ impl Metrics {
 
     pub fn episode_started(&self) {
         self.0.episodes_started.inc();
+    }
+
+    /// A reset ended a running episode: it counts as abandoned and as finished unanswered.
+    pub fn episode_abandoned(&self) {
+        self.0.episodes_abandoned.inc();
+        self.episode_finished(Outcome::unanswered);
     }
 
     pub fn episode_finished(&self, outcome: Outcome) {

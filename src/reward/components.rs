@@ -1,15 +1,19 @@
-//! The reward of one step, split into the three layers a trainer can log or reweight, and the
-//! facts about a step that the session gathers for the reward to be computed from.
+//! The reward of a step split into its three layers, and the facts about an exploring step a
+//! reward needs.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// One step's reward by layer. `total()` is what the step pays.
+/// A step's reward by layer; the step pays their sum. Over an episode the layers are: the
+/// per-step hygiene (or, for a correct episode, its efficiency term), the partial credit, and
+/// the correctness. In the default timing every layer is 0 until the last step.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RewardComponents {
-    /// Layer 1: did the action run, did it bring something new, was it a repeat, the step cost.
+    /// Layer 1: how the episode was run. Step costs, failed and repeated actions for an episode
+    /// without a correct answer; the efficiency term for a correct one.
     pub operational: f64,
-    /// Layer 2: potential-based progress of a QUERY's result towards the gold result.
+    /// Layer 2: partial credit, `partial_credit` times the best gated potential a QUERY reached
+    /// (episodes without a correct answer only).
     pub progress: f64,
     /// Layer 3: the answer's correctness (and the penalty for acting after the episode ended).
     pub terminal: f64,
@@ -26,20 +30,25 @@ impl RewardComponents {
         self.progress += other.progress;
         self.terminal += other.terminal;
     }
+
+    /// `self - other`, layer by layer: what is still owed of `self` after `other` was paid.
+    pub fn minus(&self, other: &RewardComponents) -> RewardComponents {
+        RewardComponents {
+            operational: self.operational - other.operational,
+            progress: self.progress - other.progress,
+            terminal: self.terminal - other.terminal,
+        }
+    }
 }
 
-/// What the session knows about an exploring (non-ANSWER) step: all a reward needs besides the
-/// query result itself.
+/// What the session knows about an exploring (DESCRIBE, SAMPLE or QUERY) step.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StepFacts {
-    /// The action ran without error (a known table for DESCRIBE/SAMPLE, SQL that executed for QUERY).
+pub struct ExploreFacts {
+    /// The action ran without error (a known table for DESCRIBE/SAMPLE, SQL that executed for
+    /// QUERY).
     pub executed_ok: bool,
-    /// First DESCRIBE/SAMPLE of a table, or a QUERY whose result was not seen before.
-    pub new_information: bool,
     /// The exact action (type and argument) was taken before in this episode.
     pub repeated: bool,
-    /// Potential of the last successful QUERY of the episode (0 before any).
-    pub potential_before: f64,
-    /// Potential of this step's result, for a successful QUERY only.
-    pub potential_now: Option<f64>,
+    /// The gated, coarsened potential of a QUERY's result; `None` for anything else.
+    pub potential: Option<f64>,
 }

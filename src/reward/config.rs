@@ -1,96 +1,133 @@
-//! The reward's tunable constants: every payout of the three layers, the per-step clip and the
-//! float tolerance of answer verification, with the defaults the environment ships and the checks
-//! that keep a hand-edited configuration inside the declared reward range.
+//! The reward's tunable constants: the episode return's terms (correctness, efficiency, partial
+//! credit, per-step hygiene), when the return is paid, the penalty for acting after the end and
+//! the float tolerance of answer verification, with the defaults the environment ships and the
+//! checks that keep a hand-edited configuration inside the declared bounds.
 
 use serde::{Deserialize, Serialize};
 
-/// Paid when an exploring action ran without error.
-pub const DEFAULT_EXEC_OK: f64 = 0.02;
-/// Paid for the first DESCRIBE/SAMPLE of a table or a QUERY whose result was not seen before.
-pub const DEFAULT_NEW_INFO: f64 = 0.01;
-/// Charged when the exact same action was already taken in the episode.
-pub const DEFAULT_REPEAT_PENALTY: f64 = -0.03;
-/// Charged on every exploring step, so exploring is never free.
-pub const DEFAULT_STEP_COST: f64 = -0.02;
-/// Scale of the potential-based progress layer: an episode's progress sums to at most this.
-pub const DEFAULT_PROGRESS_WEIGHT: f64 = 0.15;
-/// Number of levels the potential is coarsened to (0, .25, .5, .75, 1), so it cannot be hill-climbed.
-pub const DEFAULT_PROGRESS_LEVELS: u32 = 5;
-/// Lowest total an exploring step can pay. Equal to `-DEFAULT_PROGRESS_WEIGHT`, so the clip never
-/// cuts a drop of the potential and progress telescopes (see `clip_preserves_progress`).
-pub const DEFAULT_CLIP_MIN: f64 = -0.15;
-/// Highest total an exploring step can pay.
-pub const DEFAULT_CLIP_MAX: f64 = 0.15;
-/// Paid for a correct ANSWER.
+/// Paid for a correct ANSWER: every correct episode earns at least this.
 pub const DEFAULT_CORRECT: f64 = 1.0;
-/// Paid for a wrong ANSWER (and for running out of steps without one).
+/// Paid for a wrong ANSWER (and for ending without one).
 pub const DEFAULT_WRONG: f64 = 0.0;
+/// The most the efficiency term adds to a correct episode (answering at the first step).
+pub const DEFAULT_EFFICIENCY: f64 = 0.1;
+/// The most an episode without a correct answer can earn: this times its best potential.
+pub const DEFAULT_PARTIAL_CREDIT: f64 = 0.1;
+/// The lowest potential level that earns partial credit. The levels below it are reached by a
+/// result's shape and nearby numbers alone, without one value in common with the gold, which is
+/// exactly what threshold probes (`SELECT 2*m UNION ALL SELECT NULL`) measure; from 0.5 up a
+/// level needs values shared with the gold.
+pub const DEFAULT_PARTIAL_CREDIT_FLOOR: f64 = 0.5;
+/// Charged for every exploring step of an episode without a correct answer.
+pub const DEFAULT_STEP_COST: f64 = -0.01;
+/// Charged, on top of the step cost, for an exploring step that failed.
+pub const DEFAULT_ERROR_PENALTY: f64 = -0.01;
+/// Charged, on top of the step cost, when the exact same action was already taken.
+pub const DEFAULT_REPEAT_PENALTY: f64 = -0.03;
 /// Charged for any action sent after the episode is done.
 pub const DEFAULT_AFTER_DONE_PENALTY: f64 = -0.1;
+/// Number of levels the potential is coarsened to (0, .25, .5, .75, 1).
+pub const DEFAULT_PROGRESS_LEVELS: u32 = 5;
 /// Relative tolerance when a float answer is compared with the gold value.
 pub const DEFAULT_FLOAT_REL_TOL: f64 = 0.01;
 
-/// More levels than this would make the coarsening meaningless (and the return bound of
-/// `shaping::max_exploring_return` slow to compute).
+/// `partial_credit` may be at most this fraction of `correct`: a failing episode must stay a
+/// small, declared fraction of a correct one.
+pub const MAX_PARTIAL_CREDIT_SHARE: f64 = 0.25;
+
+/// More levels than this would make the coarsening meaningless.
 pub const MAX_PROGRESS_LEVELS: u32 = 1000;
 
-/// All reward constants. Missing keys take their defaults; unknown keys are rejected so a typo in a
-/// configuration file fails loudly.
+/// When an episode's return is paid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum RewardTiming {
+    /// Every step before the last pays 0; the last pays the whole return. Nothing observable
+    /// during an episode depends on the gold.
+    #[default]
+    #[value(name = "episode_end", alias = "episode-end")]
+    EpisodeEnd,
+    /// Every exploring step pays its hygiene and any rise of the best potential at once; the
+    /// last step settles so the episode total is the same return. Leaks the potential per step
+    /// (see docs/reward.md): for step-level learners only.
+    #[value(name = "per_step", alias = "per-step")]
+    PerStep,
+}
+
+impl RewardTiming {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RewardTiming::EpisodeEnd => "episode_end",
+            RewardTiming::PerStep => "per_step",
+        }
+    }
+}
+
+/// All reward constants. Missing keys take their defaults; unknown keys (among them the
+/// per-step bonuses of earlier versions, `exec_ok`, `new_info`, the clip) are rejected so a
+/// stale or mistyped configuration file fails loudly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RewardConfig {
-    pub exec_ok: f64,
-    pub new_info: f64,
-    pub repeat_penalty: f64,
-    pub step_cost: f64,
-    pub progress_weight: f64,
-    pub progress_levels: u32,
-    pub clip_min: f64,
-    pub clip_max: f64,
     pub correct: f64,
     pub wrong: f64,
+    pub efficiency: f64,
+    pub partial_credit: f64,
+    pub partial_credit_floor: f64,
+    pub step_cost: f64,
+    pub error_penalty: f64,
+    pub repeat_penalty: f64,
     pub after_done_penalty: f64,
+    pub progress_levels: u32,
     pub float_rel_tol: f64,
+    pub reward_timing: RewardTiming,
 }
 
 impl Default for RewardConfig {
     fn default() -> Self {
         Self {
-            exec_ok: DEFAULT_EXEC_OK,
-            new_info: DEFAULT_NEW_INFO,
-            repeat_penalty: DEFAULT_REPEAT_PENALTY,
-            step_cost: DEFAULT_STEP_COST,
-            progress_weight: DEFAULT_PROGRESS_WEIGHT,
-            progress_levels: DEFAULT_PROGRESS_LEVELS,
-            clip_min: DEFAULT_CLIP_MIN,
-            clip_max: DEFAULT_CLIP_MAX,
             correct: DEFAULT_CORRECT,
             wrong: DEFAULT_WRONG,
+            efficiency: DEFAULT_EFFICIENCY,
+            partial_credit: DEFAULT_PARTIAL_CREDIT,
+            partial_credit_floor: DEFAULT_PARTIAL_CREDIT_FLOOR,
+            step_cost: DEFAULT_STEP_COST,
+            error_penalty: DEFAULT_ERROR_PENALTY,
+            repeat_penalty: DEFAULT_REPEAT_PENALTY,
             after_done_penalty: DEFAULT_AFTER_DONE_PENALTY,
+            progress_levels: DEFAULT_PROGRESS_LEVELS,
             float_rel_tol: DEFAULT_FLOAT_REL_TOL,
+            reward_timing: RewardTiming::default(),
         }
     }
 }
 
 impl RewardConfig {
-    /// Checks that every payout is finite, has the sign its role implies, that the clip leaves
-    /// progress exact, and that a correct answer pays more than anything else a single step can
-    /// pay. The message names the field.
+    /// Checks that every constant is finite and has the sign its role implies, and that the
+    /// bounds of docs/reward.md hold: a correct episode earns at least `correct`, an episode
+    /// without a correct answer at most `wrong + partial_credit`, which is below `correct` and
+    /// at most a quarter of it. The message names the field.
     pub fn validate(&self) -> Result<(), String> {
         self.check_finite()?;
         self.check_signs()?;
-        if self.clip_min > 0.0 || self.clip_max < 0.0 {
+        if self.correct <= 0.0 {
+            // Clients (and `sqlenv eval`) read a positive terminal layer as a correct answer.
+            return Err(format!("correct = {} must be > 0", self.correct));
+        }
+        if self.partial_credit > MAX_PARTIAL_CREDIT_SHARE * self.correct {
             return Err(format!(
-                "clip range [{}, {}] must contain 0 (clip_min <= 0 <= clip_max)",
-                self.clip_min, self.clip_max
+                "partial_credit = {} must be at most {MAX_PARTIAL_CREDIT_SHARE} * correct = {}: \
+                 an episode without a correct answer must earn only a small fraction of one",
+                self.partial_credit,
+                MAX_PARTIAL_CREDIT_SHARE * self.correct
             ));
         }
-        if !self.clip_preserves_progress() {
+        if self.correct <= self.wrong + self.partial_credit {
             return Err(format!(
-                "clip range [{}, {}] must contain [-progress_weight, progress_weight] = [{}, {}]: \
-                 a narrower clip cuts into progress, which then no longer telescopes and can be \
-                 farmed by moving the potential down and up again",
-                self.clip_min, self.clip_max, -self.progress_weight, self.progress_weight
+                "correct = {} must be greater than wrong + partial_credit = {}, the most an \
+                 episode without a correct answer earns",
+                self.correct,
+                self.wrong + self.partial_credit
             ));
         }
         if !(2..=MAX_PROGRESS_LEVELS).contains(&self.progress_levels) {
@@ -99,35 +136,31 @@ impl RewardConfig {
                 self.progress_levels
             ));
         }
+        if !(0.0..=1.0).contains(&self.partial_credit_floor) {
+            return Err(format!(
+                "partial_credit_floor = {} must be in [0, 1]",
+                self.partial_credit_floor
+            ));
+        }
         if !(0.0..1.0).contains(&self.float_rel_tol) {
             return Err(format!(
                 "float_rel_tol = {} must be in [0, 1)",
                 self.float_rel_tol
             ));
         }
-        self.check_correct_pays_most()
+        Ok(())
     }
 
-    /// True when the clip can never cut into the progress layer: a step's progress lies in
-    /// `[-progress_weight, progress_weight]`, and the clip takes from the operational layer first,
-    /// so progress keeps its exact value, and an episode's progress telescopes, on every step.
-    /// `validate` requires it: with a narrower clip a large potential drop is only partly charged
-    /// while the rise back is paid in full, so oscillating earns (see docs/reward.md).
-    pub fn clip_preserves_progress(&self) -> bool {
-        self.clip_min <= -self.progress_weight && self.progress_weight <= self.clip_max
-    }
-
-    fn fields(&self) -> [(&'static str, f64); 11] {
+    fn fields(&self) -> [(&'static str, f64); 10] {
         [
-            ("exec_ok", self.exec_ok),
-            ("new_info", self.new_info),
-            ("repeat_penalty", self.repeat_penalty),
-            ("step_cost", self.step_cost),
-            ("progress_weight", self.progress_weight),
-            ("clip_min", self.clip_min),
-            ("clip_max", self.clip_max),
+            ("partial_credit_floor", self.partial_credit_floor),
             ("correct", self.correct),
             ("wrong", self.wrong),
+            ("efficiency", self.efficiency),
+            ("partial_credit", self.partial_credit),
+            ("step_cost", self.step_cost),
+            ("error_penalty", self.error_penalty),
+            ("repeat_penalty", self.repeat_penalty),
             ("after_done_penalty", self.after_done_penalty),
             ("float_rel_tol", self.float_rel_tol),
         ]
@@ -140,19 +173,18 @@ impl RewardConfig {
         }
     }
 
-    /// Bonuses must not turn into penalties and vice versa, otherwise the shaping rewards the
-    /// opposite of what it names (and the return bound assumes this monotonicity). A wrong answer
-    /// must never pay: otherwise answering anything, even nothing, would be rewarded.
+    /// Bonuses must not turn into penalties and vice versa: the bounds assume that no exploring
+    /// step ever pays more than 0 and that a wrong answer never pays.
     fn check_signs(&self) -> Result<(), String> {
         let non_negative = [
-            ("exec_ok", self.exec_ok),
-            ("new_info", self.new_info),
-            ("progress_weight", self.progress_weight),
+            ("efficiency", self.efficiency),
+            ("partial_credit", self.partial_credit),
         ];
         let non_positive = [
-            ("repeat_penalty", self.repeat_penalty),
-            ("step_cost", self.step_cost),
             ("wrong", self.wrong),
+            ("step_cost", self.step_cost),
+            ("error_penalty", self.error_penalty),
+            ("repeat_penalty", self.repeat_penalty),
             ("after_done_penalty", self.after_done_penalty),
         ];
         if let Some((name, v)) = non_negative.into_iter().find(|(_, v)| *v < 0.0) {
@@ -163,193 +195,96 @@ impl RewardConfig {
         }
         Ok(())
     }
-
-    /// The gold answer must earn the most: more than a wrong answer and more than the best any
-    /// single exploring step can pay. (Whole-episode returns are checked against a step budget by
-    /// `shaping::check_budget`.)
-    fn check_correct_pays_most(&self) -> Result<(), String> {
-        if self.correct <= self.wrong {
-            return Err(format!(
-                "correct = {} must be greater than wrong = {}",
-                self.correct, self.wrong
-            ));
-        }
-        if self.correct <= self.clip_max {
-            return Err(format!(
-                "correct = {} must be greater than clip_max = {}, the most one exploring step pays",
-                self.correct, self.clip_max
-            ));
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn with(edit: impl FnOnce(&mut RewardConfig)) -> RewardConfig {
+        let mut cfg = RewardConfig::default();
+        edit(&mut cfg);
+        cfg
+    }
+
     #[test]
     fn defaults_are_valid_and_match_constants() {
         let cfg = RewardConfig::default();
         assert_eq!(cfg.validate(), Ok(()));
-        assert_eq!(cfg.exec_ok, 0.02);
-        assert_eq!(cfg.progress_levels, 5);
-        assert_eq!(cfg.clip_min, -0.15);
-        assert_eq!(cfg.clip_min, -cfg.progress_weight);
         assert_eq!(cfg.correct, 1.0);
+        assert_eq!(cfg.partial_credit, 0.1);
+        assert_eq!(cfg.efficiency, 0.1);
+        assert_eq!(cfg.progress_levels, 5);
+        assert_eq!(cfg.reward_timing, RewardTiming::EpisodeEnd);
     }
 
     #[test]
     fn missing_keys_default_and_unknown_keys_fail() {
-        let cfg: RewardConfig = serde_json::from_str(r#"{"correct": 2.0}"#).unwrap();
+        let cfg: RewardConfig =
+            serde_json::from_str(r#"{"correct": 2.0, "reward_timing": "per_step"}"#).unwrap();
         assert_eq!(cfg.correct, 2.0);
+        assert_eq!(cfg.reward_timing, RewardTiming::PerStep);
         assert_eq!(cfg.step_cost, DEFAULT_STEP_COST);
         assert!(serde_json::from_str::<RewardConfig>(r#"{"corect": 2.0}"#).is_err());
-    }
-
-    #[test]
-    fn clip_preserves_progress_only_when_wide_enough() {
-        assert!(RewardConfig::default().clip_preserves_progress());
-        let wide = RewardConfig {
-            clip_min: -0.25,
-            clip_max: 0.25,
-            ..Default::default()
-        };
-        assert!(wide.clip_preserves_progress());
-        assert_eq!(wide.validate(), Ok(()));
-        let narrow_top = RewardConfig {
-            clip_max: 0.1,
-            ..Default::default()
-        };
-        assert!(!narrow_top.clip_preserves_progress());
-    }
-
-    #[test]
-    fn rejects_clip_that_cuts_progress() {
-        // The Python SQLEnv's clip: a full drop is charged -0.10, the rise back paid +0.15.
-        let python = RewardConfig {
-            clip_min: -0.10,
-            ..Default::default()
-        };
-        let err = python.validate().unwrap_err();
-        assert!(
-            err.contains("progress_weight") && err.contains("telescope"),
-            "{err}"
-        );
-        let narrow_top = RewardConfig {
-            clip_max: 0.1,
-            ..Default::default()
-        };
-        assert!(narrow_top.validate().unwrap_err().contains("telescope"));
-        // A smaller progress weight fits the narrower clip again.
-        let light = RewardConfig {
-            clip_min: -0.10,
-            progress_weight: 0.10,
-            ..Default::default()
-        };
-        assert_eq!(light.validate(), Ok(()));
+        // The per-step bonuses padding farmed are gone, and a file still setting them fails.
+        assert!(serde_json::from_str::<RewardConfig>(r#"{"exec_ok": 0.02}"#).is_err());
+        assert!(serde_json::from_str::<RewardConfig>(r#"{"reward_timing": "later"}"#).is_err());
     }
 
     #[test]
     fn rejects_non_finite() {
-        let cfg = RewardConfig {
-            new_info: f64::NAN,
-            ..Default::default()
-        };
-        let err = cfg.validate().unwrap_err();
-        assert!(err.contains("new_info"), "{err}");
-        let cfg = RewardConfig {
-            clip_max: f64::INFINITY,
-            ..Default::default()
-        };
-        assert!(cfg.validate().unwrap_err().contains("clip_max"));
+        let err = with(|c| c.efficiency = f64::NAN).validate().unwrap_err();
+        assert!(err.contains("efficiency"), "{err}");
+        let err = with(|c| c.step_cost = f64::NEG_INFINITY)
+            .validate()
+            .unwrap_err();
+        assert!(err.contains("step_cost"), "{err}");
     }
 
     #[test]
-    fn rejects_clip_range_without_zero() {
-        let cfg = RewardConfig {
-            clip_min: 0.01,
-            ..Default::default()
-        };
-        assert!(cfg.validate().unwrap_err().contains("clip"));
-        let cfg = RewardConfig {
-            clip_max: -0.01,
-            ..Default::default()
-        };
-        assert!(cfg.validate().is_err());
-        // A zero-width clip is valid only without a progress layer to preserve.
-        let cfg = RewardConfig {
-            clip_min: 0.0,
-            clip_max: 0.0,
-            progress_weight: 0.0,
-            ..Default::default()
-        };
-        assert_eq!(cfg.validate(), Ok(()));
+    fn rejects_wrong_signs() {
+        for (name, cfg) in [
+            ("step_cost", with(|c| c.step_cost = 0.01)),
+            ("error_penalty", with(|c| c.error_penalty = 0.01)),
+            ("repeat_penalty", with(|c| c.repeat_penalty = 0.01)),
+            ("wrong", with(|c| c.wrong = 0.1)),
+            ("after_done_penalty", with(|c| c.after_done_penalty = 0.5)),
+            ("efficiency", with(|c| c.efficiency = -0.1)),
+            ("partial_credit", with(|c| c.partial_credit = -0.1)),
+        ] {
+            let err = cfg.validate().unwrap_err();
+            assert!(err.contains(name), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn partial_credit_stays_a_small_fraction_of_correct() {
+        assert_eq!(with(|c| c.partial_credit = 0.25).validate(), Ok(()));
+        let err = with(|c| c.partial_credit = 0.26).validate().unwrap_err();
+        assert!(err.contains("partial_credit"), "{err}");
+        let err = with(|c| c.correct = 0.0).validate().unwrap_err();
+        assert!(err.contains("correct"), "{err}");
+        // A large wrong penalty still leaves correct above the failing bound.
+        assert_eq!(with(|c| c.wrong = -2.0).validate(), Ok(()));
     }
 
     #[test]
     fn rejects_bad_levels_and_tolerance() {
         for levels in [0, 1, MAX_PROGRESS_LEVELS + 1] {
-            let cfg = RewardConfig {
-                progress_levels: levels,
-                ..Default::default()
-            };
-            assert!(cfg.validate().unwrap_err().contains("progress_levels"));
+            let err = with(|c| c.progress_levels = levels).validate().unwrap_err();
+            assert!(err.contains("progress_levels"), "{err}");
         }
-        let cfg = RewardConfig {
-            progress_levels: 2,
-            ..Default::default()
-        };
-        assert_eq!(cfg.validate(), Ok(()));
+        assert_eq!(with(|c| c.progress_levels = 2).validate(), Ok(()));
         for tol in [-0.1, 1.0, 5.0] {
-            let cfg = RewardConfig {
-                float_rel_tol: tol,
-                ..Default::default()
-            };
-            assert!(cfg.validate().unwrap_err().contains("float_rel_tol"));
+            let err = with(|c| c.float_rel_tol = tol).validate().unwrap_err();
+            assert!(err.contains("float_rel_tol"), "{err}");
         }
-        let cfg = RewardConfig {
-            float_rel_tol: 0.0,
-            ..Default::default()
-        };
-        assert_eq!(cfg.validate(), Ok(()));
-    }
-
-    #[test]
-    fn rejects_wrong_signs() {
-        let cfg = RewardConfig {
-            step_cost: 0.01,
-            ..Default::default()
-        };
-        assert!(cfg.validate().unwrap_err().contains("step_cost"));
-        let cfg = RewardConfig {
-            exec_ok: -0.01,
-            ..Default::default()
-        };
-        assert!(cfg.validate().unwrap_err().contains("exec_ok"));
-        let cfg = RewardConfig {
-            wrong: 0.1,
-            ..Default::default()
-        };
-        assert!(cfg.validate().unwrap_err().contains("wrong"));
-        let cfg = RewardConfig {
-            after_done_penalty: 0.5,
-            ..Default::default()
-        };
-        assert!(cfg.validate().unwrap_err().contains("after_done_penalty"));
-    }
-
-    #[test]
-    fn correct_must_pay_most() {
-        let cfg = RewardConfig {
-            correct: 0.0,
-            ..Default::default()
-        };
-        assert!(cfg.validate().unwrap_err().contains("correct"));
-        let cfg = RewardConfig {
-            correct: 0.1,
-            ..Default::default()
-        };
-        assert!(cfg.validate().unwrap_err().contains("clip_max"));
+        assert_eq!(with(|c| c.float_rel_tol = 0.0).validate(), Ok(()));
+        for floor in [-0.1, 1.5, f64::NAN] {
+            let err = with(|c| c.partial_credit_floor = floor)
+                .validate()
+                .unwrap_err();
+            assert!(err.contains("partial_credit_floor"), "{err}");
+        }
     }
 }

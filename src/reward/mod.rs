@@ -1,12 +1,15 @@
-//! Rewards: every step is scored from the facts a session gathered and, for QUERY and ANSWER,
-//! from the result or answer compared with the gold. The scoring itself is pure (`shaping`,
-//! `potential`, `verify`, [`score`]); [`actor`] holds the reward actor sessions message.
+//! Rewards: an episode earns one return, settled when it ends (`ledger`, `shaping`), built
+//! from the facts a session gathered, the gated potential of each QUERY's result
+//! (`potential`, `gate`) and the verdict on the ANSWER (`verify`). The scoring that compares
+//! with the gold is pure ([`score`]); [`actor`] holds the reward actor sessions message.
 
 pub mod actor;
 pub mod components;
 pub mod config;
 pub mod equality;
 pub mod formats;
+pub mod gate;
+pub mod ledger;
 pub mod normalize;
 pub mod numbers;
 pub mod potential;
@@ -19,19 +22,15 @@ use std::sync::Arc;
 use actix::{MailboxError, Message};
 
 use crate::catalog::question::Question;
-use crate::database::value::ResultSet;
-use components::{RewardComponents, StepFacts};
+use crate::database::query::QueryOutput;
 use config::RewardConfig;
 
-/// What is to be scored.
+/// What is to be compared with the gold.
 #[derive(Debug)]
 pub enum Evidence {
-    /// A DESCRIBE or SAMPLE step, or a QUERY that failed.
-    Explore(StepFacts),
-    /// A QUERY that ran: its result decides the progress layer.
+    /// A QUERY that ran: its result, if it reads the gold's data, has a potential.
     Query {
-        facts: StepFacts,
-        result: ResultSet,
+        output: QueryOutput,
         question: Arc<Question>,
     },
     /// The final answer.
@@ -49,38 +48,32 @@ pub struct ScoreStep(pub Evidence);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
-    pub components: RewardComponents,
-    /// The query result's potential, which becomes the episode's.
+    /// For a query: its result's gated potential.
     pub potential: Option<f64>,
     /// For an answer: was it correct, and why (never revealing the gold).
     pub verdict: Option<verify::Verdict>,
 }
 
+/// The gated potential of a query's output: 0 unless it reads the gold's data
+/// ([`gate::admits`]), else the coarsened potential of its result.
+pub fn gated_potential(cfg: &RewardConfig, output: &QueryOutput, question: &Question) -> f64 {
+    if gate::admits(&output.reads, &question.proven.reads) {
+        potential::potential(cfg, &output.result, &question.gold_answer)
+    } else {
+        0.0
+    }
+}
+
 /// The scoring the reward actor runs, callable directly where no actor is at hand (tests, eval).
 pub fn score(cfg: &RewardConfig, evidence: Evidence) -> Scored {
     match evidence {
-        Evidence::Explore(facts) => Scored {
-            components: shaping::step_reward(cfg, &facts),
-            potential: None,
+        Evidence::Query { output, question } => Scored {
+            potential: Some(gated_potential(cfg, &output, &question)),
             verdict: None,
         },
-        Evidence::Query {
-            mut facts,
-            result,
-            question,
-        } => {
-            let p = potential::potential(cfg, &result, &question.gold_answer);
-            facts.potential_now = Some(p);
-            Scored {
-                components: shaping::step_reward(cfg, &facts),
-                potential: Some(p),
-                verdict: None,
-            }
-        }
         Evidence::Answer { text, question } => {
             let verdict = verify::verify_question(cfg, &text, &question);
             Scored {
-                components: shaping::terminal_reward(cfg, verdict.correct),
                 potential: None,
                 verdict: Some(verdict),
             }
@@ -103,11 +96,8 @@ fn cells(rows: &[Vec<crate::database::value::Cell>]) -> usize {
 /// Whether scoring `evidence` costs less than a hop to a reward worker thread.
 pub fn is_cheap(evidence: &Evidence) -> bool {
     match evidence {
-        Evidence::Explore(_) => true,
-        Evidence::Query {
-            result, question, ..
-        } => {
-            cells(&result.rows) <= INLINE_SCORE_CELLS
+        Evidence::Query { output, question } => {
+            cells(&output.result.rows) <= INLINE_SCORE_CELLS
                 && cells(&question.gold_answer) <= INLINE_SCORE_CELLS
         }
         Evidence::Answer { text, question } => {

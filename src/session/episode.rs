@@ -1,24 +1,24 @@
 //! One episode's state and rules, with no actors and no I/O: the step count and budget, the
-//! wall-clock limit, the action history, which tables were described or sampled, which results
-//! were seen, the last query's potential and the reward totals. Sessions drive it in two halves:
-//! [`Episode::begin`] decides what a step needs, the `finish_*` methods turn the outcome into
-//! the observation.
+//! wall-clock limit, the action history, which tables were described, and the reward account
+//! ([`Ledger`]). Sessions drive it in two halves: [`Episode::begin`] decides what a step needs,
+//! the `finish_*` methods turn the outcome into the observation.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashSet, VecDeque};
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::catalog::question::Question;
 use crate::catalog::schema::Database;
-use crate::database::error::QueryError;
 use crate::database::limits::QueryLimits;
 use crate::database::render::render_result;
 use crate::database::value::ResultSet;
 use crate::protocol::action::{ActionType, SqlAction};
-use crate::protocol::observation::{EpisodeState, SqlObservation, StepResult};
-use crate::reward::components::{RewardComponents, StepFacts};
+use crate::protocol::observation::{
+    AbandonedEpisode, EpisodeState, ObservationMetadata, SqlObservation, StepResult,
+};
+use crate::reward::components::{ExploreFacts, RewardComponents};
+use crate::reward::config::RewardConfig;
+use crate::reward::ledger::Ledger;
 
 /// Steps an episode may take before it ends without an answer.
 pub const DEFAULT_STEP_BUDGET: u32 = 15;
@@ -50,14 +50,9 @@ impl Default for EpisodeRules {
 /// What a step needs after [`Episode::begin`].
 #[derive(Debug)]
 pub enum Begin {
-    /// Nothing more: the reply is ready (the episode was already over, or just ran out of time).
+    /// Nothing more: the reply is ready (a DESCRIBE or SAMPLE answered from the catalog, or the
+    /// episode was already over, or just ran out of time).
     Reply(Box<StepResult>),
-    /// A DESCRIBE or SAMPLE, already answered from the catalog; only the reward is left.
-    Explore {
-        facts: StepFacts,
-        result: String,
-        error: Option<String>,
-    },
     /// A QUERY to run on the database.
     Query { sql: String, repeated: bool },
     /// An ANSWER to verify.
@@ -71,16 +66,14 @@ pub struct Episode {
     db: Arc<Database>,
     tables: Vec<String>,
     rules: Arc<EpisodeRules>,
+    reward: Arc<RewardConfig>,
     started: Instant,
     step_count: u32,
     done: bool,
     history: VecDeque<String>,
     taken: HashSet<(ActionType, String)>,
     described: Vec<usize>,
-    sampled: HashSet<usize>,
-    seen_results: HashSet<u64>,
-    potential: f64,
-    totals: RewardComponents,
+    ledger: Ledger,
 }
 
 impl Episode {
@@ -89,6 +82,7 @@ impl Episode {
         question: Arc<Question>,
         db: Arc<Database>,
         rules: Arc<EpisodeRules>,
+        reward: Arc<RewardConfig>,
     ) -> Self {
         Episode {
             id,
@@ -96,17 +90,19 @@ impl Episode {
             question,
             db,
             rules,
+            reward,
             started: Instant::now(),
             step_count: 0,
             done: false,
             history: VecDeque::with_capacity(HISTORY_SHOWN),
             taken: HashSet::new(),
             described: Vec::new(),
-            sampled: HashSet::new(),
-            seen_results: HashSet::new(),
-            potential: 0.0,
-            totals: RewardComponents::default(),
+            ledger: Ledger::new(),
         }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     pub fn question(&self) -> &Arc<Question> {
@@ -117,38 +113,54 @@ impl Episode {
         self.done
     }
 
-    /// The potential of the episode's last successful query (0 before any).
-    pub fn potential(&self) -> f64 {
-        self.potential
-    }
-
     /// The observation that starts the episode.
     pub fn reset_result(&self) -> StepResult {
+        self.reset_result_after(None)
+    }
+
+    /// [`Episode::reset_result`] naming, in its metadata, the episode the reset cut short.
+    pub fn reset_result_after(&self, abandoned: Option<AbandonedEpisode>) -> StepResult {
         let result = format!(
             "New episode on database '{}'. Explore with DESCRIBE, SAMPLE and QUERY, then ANSWER. {} steps allowed.",
             self.question.db_id, self.rules.step_budget
         );
-        self.reply(result, None, RewardComponents::default())
+        let mut reply = self.reply(result, None, RewardComponents::default());
+        reply.observation.metadata.abandoned_episode = abandoned;
+        reply
     }
 
-    /// Takes the first half of a step: counts it, records it, and says what it needs.
-    pub fn begin(&mut self, action: &SqlAction, after_done: RewardComponents) -> Begin {
+    /// Ends an episode that is not done, as a reset does: it counts as ended without an answer
+    /// and earns that return, even with no step taken (resetting after reading the question is
+    /// a re-roll, and is on the record as one). `None` when it was already done.
+    pub fn abandon(&mut self) -> Option<AbandonedEpisode> {
         if self.done {
-            self.totals.accumulate(&after_done);
+            return None;
+        }
+        self.done = true;
+        self.ledger.end_unanswered(&self.reward);
+        Some(AbandonedEpisode {
+            episode_id: self.id.clone(),
+            steps: self.step_count,
+            reward: self.ledger.episode_return().unwrap_or_default().total(),
+        })
+    }
+
+    /// Takes the first half of a step: counts it, records it, and either replies at once or
+    /// says what it needs.
+    pub fn begin(&mut self, action: &SqlAction) -> Begin {
+        if self.done {
+            let penalty = self.ledger.after_done(&self.reward);
             let error = "the episode is over: send reset to start a new one".to_owned();
-            return Begin::Reply(Box::new(self.reply(String::new(), Some(error), after_done)));
+            return Begin::Reply(Box::new(self.reply(String::new(), Some(error), penalty)));
         }
         if self.started.elapsed() > self.rules.time_limit {
             self.done = true;
+            let owed = self.ledger.end_unanswered(&self.reward);
             let error = format!(
                 "the episode's time limit of {} s was reached",
                 self.rules.time_limit.as_secs()
             );
-            return Begin::Reply(Box::new(self.reply(
-                String::new(),
-                Some(error),
-                RewardComponents::default(),
-            )));
+            return Begin::Reply(Box::new(self.reply(String::new(), Some(error), owed)));
         }
         self.step_count += 1;
         let argument = action.argument.trim().to_owned();
@@ -156,7 +168,13 @@ impl Episode {
         self.remember(action.action_type, &argument);
         match action.action_type {
             ActionType::Describe | ActionType::Sample => {
-                self.explore(action.action_type, &argument, repeated)
+                let (result, error) = self.explore(action.action_type, &argument);
+                let facts = ExploreFacts {
+                    executed_ok: error.is_none(),
+                    repeated,
+                    potential: None,
+                };
+                Begin::Reply(Box::new(self.finish_explore(result, error, &facts)))
             }
             ActionType::Query => Begin::Query {
                 sql: action.argument.clone(),
@@ -168,101 +186,65 @@ impl Episode {
         }
     }
 
-    fn explore(&mut self, kind: ActionType, name: &str, repeated: bool) -> Begin {
+    /// A DESCRIBE or SAMPLE from the catalog: the text, or the error for an unknown table.
+    fn explore(&mut self, kind: ActionType, name: &str) -> (String, Option<String>) {
         let Some(index) = self.db.table_index(name) else {
             let error = format!(
                 "unknown table '{}'; the tables are: {}",
                 shown(name),
                 self.tables.join(", ")
             );
-            let facts = StepFacts {
-                executed_ok: false,
-                new_information: false,
-                repeated,
-                potential_before: self.potential,
-                potential_now: None,
-            };
-            return Begin::Explore {
-                facts,
-                result: String::new(),
-                error: Some(error),
-            };
+            return (String::new(), Some(error));
         };
         let table = &self.db.tables[index];
-        let (new_information, result) = if kind == ActionType::Describe {
-            let new = !self.described.contains(&index);
-            if new {
+        if kind == ActionType::Describe {
+            if !self.described.contains(&index) {
                 self.described.push(index);
             }
-            (new, table.describe.clone())
+            (table.describe.clone(), None)
         } else {
-            (self.sampled.insert(index), table.sample.clone())
-        };
-        let facts = StepFacts {
-            executed_ok: true,
-            new_information,
-            repeated,
-            potential_before: self.potential,
-            potential_now: None,
-        };
-        Begin::Explore {
-            facts,
-            result,
-            error: None,
+            (table.sample.clone(), None)
         }
     }
 
-    /// Facts of a finished QUERY (its potential still to be computed) and its rendering.
-    pub fn query_facts(
+    /// A QUERY's result as the agent sees it.
+    pub fn render(&self, result: &ResultSet) -> String {
+        let limits = &self.rules.limits;
+        render_result(result, limits.max_rows_shown, limits)
+    }
+
+    /// Second half of a QUERY: `outcome` is the rendered result with its gated potential, or
+    /// the error.
+    pub fn finish_query(
         &mut self,
-        outcome: &Result<ResultSet, QueryError>,
+        outcome: Result<(String, f64), String>,
         repeated: bool,
-    ) -> (StepFacts, String, Option<String>) {
-        let mut facts = StepFacts {
-            executed_ok: false,
-            new_information: false,
-            repeated,
-            potential_before: self.potential,
-            potential_now: None,
+    ) -> StepResult {
+        let (result, error, potential) = match outcome {
+            Ok((text, potential)) => (text, None, Some(potential)),
+            Err(e) => (String::new(), Some(e), None),
         };
-        match outcome {
-            Ok(result) => {
-                facts.executed_ok = true;
-                facts.new_information = self.seen_results.insert(fingerprint(result));
-                let limits = &self.rules.limits;
-                (
-                    facts,
-                    render_result(result, limits.max_rows_shown, limits),
-                    None,
-                )
-            }
-            Err(e) => (facts, String::new(), Some(e.to_string())),
-        }
+        let facts = ExploreFacts {
+            executed_ok: error.is_none(),
+            repeated,
+            potential,
+        };
+        self.finish_explore(result, error, &facts)
     }
 
-    /// Second half of a DESCRIBE, SAMPLE or QUERY step. `exhausted` is added to the step's
-    /// reward when the step uses up the budget (`shaping::budget_exhausted_reward`), so that not
-    /// answering never pays better than a wrong answer.
-    pub fn finish_explore(
+    /// Books an exploring step. The step that uses up the budget ends the episode unanswered
+    /// and pays the rest of its return.
+    fn finish_explore(
         &mut self,
         result: String,
         error: Option<String>,
-        reward: RewardComponents,
-        potential: Option<f64>,
-        exhausted: RewardComponents,
+        facts: &ExploreFacts,
     ) -> StepResult {
-        if let Some(p) = potential {
-            self.potential = p;
-        }
-        let mut reward = reward;
-        let out_of_budget = self.step_count >= self.rules.step_budget;
-        if out_of_budget {
-            reward.accumulate(&exhausted);
-        }
-        self.totals.accumulate(&reward);
+        let mut reward = self.ledger.explore(&self.reward, facts);
         let mut result = result;
-        if out_of_budget {
+        if self.step_count >= self.rules.step_budget {
             self.done = true;
+            reward.accumulate(&self.ledger.end_unanswered(&self.reward));
             if !result.is_empty() {
                 result.push('\n');
             }
@@ -274,15 +256,13 @@ impl Episode {
         self.reply(result, error, reward)
     }
 
-    /// Second half of an ANSWER step: the episode ends whatever the verdict.
-    pub fn finish_answer(
-        &mut self,
-        correct: bool,
-        reason: &str,
-        reward: RewardComponents,
-    ) -> StepResult {
+    /// Second half of an ANSWER step: the episode ends whatever the verdict, and the step pays
+    /// the rest of its return.
+    pub fn finish_answer(&mut self, correct: bool, reason: &str) -> StepResult {
         self.done = true;
-        self.totals.accumulate(&reward);
+        let reward = self
+            .ledger
+            .answer(&self.reward, correct, self.rules.step_budget);
         let result = if correct {
             format!("Correct: {reason}.")
         } else {
@@ -300,8 +280,8 @@ impl Episode {
             difficulty: Some(self.question.difficulty.as_str().to_owned()),
             done: self.done,
             budget_remaining: self.budget_remaining(),
-            cumulative_reward: self.totals.total(),
-            reward_totals: self.totals,
+            cumulative_reward: self.ledger.paid().total(),
+            reward_totals: self.ledger.paid(),
         }
     }
 
@@ -341,6 +321,7 @@ impl Episode {
                 question_id: self.question.id.clone(),
                 difficulty: self.question.difficulty.as_str().to_owned(),
                 reward_components: reward,
+                metadata: ObservationMetadata::default(),
             },
             reward: Some(reward.total()),
             done: self.done,
@@ -356,17 +337,4 @@ fn shown(argument: &str) -> String {
         shown.push('…');
     }
     shown
-}
-
-/// Identifies a result's content, so seeing it again is not new information.
-fn fingerprint(result: &ResultSet) -> u64 {
-    let mut h = DefaultHasher::new();
-    result.columns.hash(&mut h);
-    result.total_rows.hash(&mut h);
-    for row in &result.rows {
-        for cell in row {
-            cell.shown().hash(&mut h);
-        }
-    }
-    h.finish()
 }

@@ -18,10 +18,11 @@ use crate::database::error::QueryError;
 use crate::database::RunQuery;
 use crate::protocol::action::SqlAction;
 use crate::protocol::messages::{ErrorBody, ErrorCode};
+use crate::protocol::observation::AbandonedEpisode;
 use crate::protocol::observation::StepResult;
 use crate::protocol::reset::ResetParams;
 use crate::reward::actor::RewardActor;
-use crate::reward::{shaping, Evidence, ScoreStep, Scored};
+use crate::reward::{Evidence, ScoreStep, Scored};
 
 /// An actor that owns one episode.
 pub trait EpisodeHost: Actor {
@@ -93,32 +94,55 @@ pub fn reset(services: &Services, params: &ResetParams) -> Result<Episode, Error
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     services.metrics.episode_started();
-    Ok(Episode::new(id, question, db, services.rules.clone()))
+    Ok(Episode::new(
+        id,
+        question,
+        db,
+        services.rules.clone(),
+        services.reward_config.clone(),
+    ))
+}
+
+/// A reset of a session whose episode may still be running: the new episode and its first
+/// observation. A running episode is abandoned first: it counts as ended unanswered (metric,
+/// info log with both ids), and the new observation's metadata names it with its return, so a
+/// reset is never a free re-roll. A reset that fails leaves the running episode untouched.
+pub fn reset_over(
+    services: &Services,
+    session_id: &str,
+    previous: Option<&mut Episode>,
+    params: &ResetParams,
+) -> Result<(Episode, StepResult), ErrorBody> {
+    let episode = reset(services, params)?;
+    let abandoned = previous.and_then(Episode::abandon);
+    if let Some(AbandonedEpisode {
+        episode_id,
+        steps,
+        reward,
+    }) = &abandoned
+    {
+        services.metrics.episode_abandoned();
+        tracing::info!(
+            session = session_id,
+            episode = %episode_id,
+            steps,
+            reward,
+            "a reset abandoned a running episode; it ends unanswered"
+        );
+    }
+    let result = episode.reset_result_after(abandoned);
+    Ok((episode, result))
 }
 
 /// Runs one step of `act`'s episode.
 pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction) -> StepFuture<A> {
     let services = act.services().clone();
     let cancel = act.cancel_flag();
-    let after_done = shaping::after_done_reward(&services.reward_config);
-    let exhausted = shaping::budget_exhausted_reward(&services.reward_config);
     let Some(episode) = act.episode_mut() else {
         return Box::pin(fut::ready(Err(no_episode())));
     };
-    match episode.begin(&action, after_done) {
+    match episode.begin(&action) {
         Begin::Reply(result) => Box::pin(fut::ready(Ok(*result))),
-        Begin::Explore {
-            facts,
-            result,
-            error,
-        } => {
-            let scoring = score(&services.reward, Evidence::Explore(facts));
-            Box::pin(scoring.into_actor(act).map(move |scored, act, _| {
-                let scored = scored?;
-                let episode = act.episode_mut().ok_or_else(no_episode)?;
-                Ok(episode.finish_explore(result, error, scored.components, None, exhausted))
-            }))
-        }
         Begin::Query { sql, repeated } => {
             let question = episode.question().clone();
             let run = RunQuery {
@@ -134,26 +158,19 @@ pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction) -> StepFuture<A> {
                     let Some(episode) = act.episode_mut() else {
                         return Box::pin(fut::ready(Err(no_episode())));
                     };
-                    let (facts, text, error) = episode.query_facts(&outcome, repeated);
-                    let evidence = match outcome {
-                        Ok(result) => Evidence::Query {
-                            facts,
-                            result,
-                            question,
-                        },
-                        Err(_) => Evidence::Explore(facts),
+                    let output = match outcome {
+                        Ok(output) => output,
+                        Err(e) => {
+                            let reply = episode.finish_query(Err(e.to_string()), repeated);
+                            return Box::pin(fut::ready(Ok(reply)));
+                        }
                     };
-                    let scoring = score(&reward, evidence);
+                    let text = episode.render(&output.result);
+                    let scoring = score(&reward, Evidence::Query { output, question });
                     Box::pin(scoring.into_actor(act).map(move |scored, act, _| {
-                        let scored = scored?;
+                        let potential = scored?.potential.unwrap_or(0.0);
                         let episode = act.episode_mut().ok_or_else(no_episode)?;
-                        Ok(episode.finish_explore(
-                            text,
-                            error,
-                            scored.components,
-                            scored.potential,
-                            exhausted,
-                        ))
+                        Ok(episode.finish_query(Ok((text, potential)), repeated))
                     }))
                 },
             ))
@@ -169,7 +186,7 @@ pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction) -> StepFuture<A> {
                     .map_or((false, "not verified".to_owned()), |v| {
                         (v.correct, v.reason)
                     });
-                Ok(episode.finish_answer(correct, &reason, scored.components))
+                Ok(episode.finish_answer(correct, &reason))
             }))
         }
     }

@@ -176,11 +176,14 @@ impl WsSession {
         match ClientMessage::parse(text) {
             Err(body) => self.send(ctx, &ServerMessage::Error(body)),
             Ok(ClientMessage::Reset(params)) => {
-                let reply = host::reset(&self.services, &params).map(|episode| {
-                    let result = episode.reset_result();
-                    self.episode = Some(episode);
-                    result
-                });
+                let _entered = self.span.enter();
+                let reply =
+                    host::reset_over(&self.services, &self.id, self.episode.as_mut(), &params).map(
+                        |(episode, result)| {
+                            self.episode = Some(episode);
+                            result
+                        },
+                    );
                 self.send(ctx, &observation_or_error(reply));
             }
             Ok(ClientMessage::Step(action)) => {

@@ -8,6 +8,7 @@ use sqlenv::agent::policy::PolicyKind;
 use sqlenv::agent::runner::DoneReason;
 use sqlenv::catalog::question::Split;
 use sqlenv::protocol::action::{ActionType, SqlAction};
+use sqlenv::reward::config::RewardConfig;
 
 use crate::helpers::*;
 
@@ -66,28 +67,81 @@ async fn random_policy_earns_little() {
     assert!(random.accuracy < 0.2, "{random:?}");
 }
 
+/// Accuracy points a probing policy may be above `random` (docs/reward.md).
+const PROBE_ACCURACY_MARGIN: f64 = 0.03;
+/// Mean return a gaming policy may be above `random`.
+const GAMING_RETURN_MARGIN: f64 = 0.1;
+
 #[actix_web::test]
-async fn no_gaming_strategy_out_earns_honest_exploration() {
-    let mut policies = vec![PolicyKind::Oracle];
-    policies.extend(PolicyKind::ALL.into_iter().filter(|k| k.is_gaming()));
+async fn no_gaming_or_probing_strategy_out_earns_honest_play() {
+    let mut policies = vec![PolicyKind::Random];
+    policies.extend(
+        PolicyKind::ALL
+            .into_iter()
+            .filter(|k| k.is_gaming() && *k != PolicyKind::PaddedOracle),
+    );
     let reports = play(&policies).await;
-    let ceiling = reports[0].overall.mean_return_before_answer;
+    let random = reports[0].overall;
+    let bound = RewardConfig::default().partial_credit;
     for r in &reports[1..] {
+        let s = r.overall;
         assert!(
-            r.overall.mean_return <= ceiling + 1e-9,
-            "{} earns {:.4} on average, more than the oracle's {ceiling:.4} before its answer",
+            s.mean_return <= random.mean_return + GAMING_RETURN_MARGIN,
+            "{} earns {:.4} on average, more than random's {:.4} + {GAMING_RETURN_MARGIN}",
             r.policy,
-            r.overall.mean_return
+            s.mean_return,
+            random.mean_return
         );
-        let best = r
+        // The declared bound: an episode without a correct answer earns at most partial_credit.
+        let worst = r
             .episodes
             .iter()
-            .map(|e| e.return_before_answer)
+            .filter(|e| !e.correct)
+            .map(|e| e.total_return)
             .fold(f64::NEG_INFINITY, f64::max);
         assert!(
-            best <= 0.5,
-            "{} earned {best:.4} before answering",
+            worst <= bound + 1e-9,
+            "{} earned {worst:.4} unanswered",
             r.policy
+        );
+        // Nothing is paid before the end in the default timing.
+        assert!(
+            r.episodes
+                .iter()
+                .filter(|e| e.done_reason == DoneReason::Answered)
+                .all(|e| e.return_before_answer == 0.0),
+            "{} was paid before its answer",
+            r.policy
+        );
+        let policy = PolicyKind::from_name(r.policy).unwrap();
+        if policy.is_probing() {
+            assert!(
+                s.accuracy <= random.accuracy + PROBE_ACCURACY_MARGIN,
+                "{} answers {:.1}% correctly, random {:.1}%",
+                r.policy,
+                100.0 * s.accuracy,
+                100.0 * random.accuracy
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn padding_an_answer_earns_less_than_answering_at_once() {
+    let reports = play(&[PolicyKind::Oracle, PolicyKind::PaddedOracle]).await;
+    let (oracle, padded) = (&reports[0], &reports[1]);
+    assert_eq!(padded.overall.accuracy, 1.0, "{:?}", padded.overall);
+    assert!(
+        padded.overall.mean_return < oracle.overall.mean_return,
+        "padded {:.4} vs oracle {:.4}",
+        padded.overall.mean_return,
+        oracle.overall.mean_return
+    );
+    for (o, p) in oracle.episodes.iter().zip(&padded.episodes) {
+        assert_eq!(o.question_id, p.question_id);
+        assert!(
+            p.steps > o.steps && p.total_return < o.total_return,
+            "{p:?} vs {o:?}"
         );
     }
 }
@@ -132,13 +186,18 @@ async fn client_plays_an_episode_and_reports_state_and_errors() {
 }
 
 #[test]
-fn a_budget_under_which_exploring_beats_answering_is_refused() {
+fn a_reward_config_outside_the_bounds_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reward.json");
+    // A failing episode could earn half of a correct one.
+    std::fs::write(&path, r#"{"partial_credit": 0.5}"#).unwrap();
+    let mut args = test_args();
+    args.reward_config = Some(path.clone());
+    let err = args.into_config().unwrap_err();
+    assert!(err.contains("partial_credit"), "{err}");
+    // The bounds hold for every budget: a long one is fine.
     let mut args = test_args();
     args.step_budget = 100;
-    let err = args.into_config().unwrap_err();
-    assert!(err.contains("--step-budget 100"), "{err}");
-    let mut args = test_args();
-    args.step_budget = 60;
     assert!(args.into_config().is_ok());
 }
 

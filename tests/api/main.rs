@@ -24,6 +24,7 @@ mod properties;
 mod protocol_errors;
 mod questions;
 mod read_only;
+mod reward_timing;
 mod sessions;
 mod shutdown;
 mod verification;

@@ -7,7 +7,7 @@ use crate::helpers::*;
 
 #[actix_web::test]
 async fn writes_and_escapes_are_refused_as_observations() {
-    // Room for every probe; below 85, where the default reward config refuses the budget.
+    // Room for every probe.
     let app = spawn_app_with(|a| a.step_budget = 80).await;
     let mut ws = app.connect().await;
     ws.reset(json!({"db_id": "singer", "seed": 1})).await;
@@ -117,7 +117,7 @@ async fn writes_and_escapes_are_refused_as_observations() {
 
 #[actix_web::test]
 async fn huge_values_and_texts_are_bounded() {
-    // Room for every probe; below 85, where the default reward config refuses the budget.
+    // Room for every probe.
     let app = spawn_app_with(|a| a.step_budget = 80).await;
     let mut ws = app.connect().await;
     ws.reset(json!({"db_id": "singer", "seed": 1})).await;

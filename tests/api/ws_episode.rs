@@ -57,17 +57,24 @@ async fn oracle_episode_describe_sample_query_answer() {
             .contains(&format!("({} rows)", q.gold_answer.len())),
         "{r}"
     );
-    assert!(
-        r["data"]["observation"]["reward_components"]["progress"]
-            .as_f64()
-            .unwrap()
-            > 0.0,
+    // The default timing pays nothing before the episode's last step.
+    assert_eq!(r["data"]["reward"], 0.0, "{r}");
+    assert_eq!(
+        r["data"]["observation"]["reward_components"],
+        json!({"operational": 0.0, "progress": 0.0, "terminal": 0.0}),
         "{r}"
     );
 
     let a = ws.step("ANSWER", &answer_text(&q)).await;
     assert_eq!(a["data"]["done"], true, "{a}");
-    assert_eq!(a["data"]["reward"], 1.0, "{a}");
+    // correct + efficiency * (B - k) / (B - 1), answered at step 4 of 15.
+    let expected = 1.0 + 0.1 * 11.0 / 14.0;
+    let paid = a["data"]["reward"].as_f64().unwrap();
+    assert!((paid - expected).abs() < 1e-9, "{a}");
+    assert_eq!(
+        a["data"]["observation"]["reward_components"]["terminal"],
+        1.0
+    );
     assert!(
         a["data"]["observation"]["result"]
             .as_str()

@@ -34,11 +34,13 @@ def test_sync_episode_is_typed_end_to_end(server_url, questions, answer_text):
         assert r.observation.result.startswith("Sample of concert")
 
         r = env.step(SQLAction.query(q["gold_sql"]))
-        assert r.observation.reward_components.progress > 0
+        # The default timing pays the whole return at the episode's last step.
+        assert r.reward == 0.0 and r.observation.reward_components.progress == 0
         assert r.observation.action_history[-1].startswith("QUERY")
 
         r = env.step(SQLAction.answer(answer_text(q)))
-        assert r.done and r.reward == 1.0
+        # correct + efficiency * (15 - 4) / 14
+        assert r.done and r.reward == pytest.approx(1.0 + 0.1 * 11 / 14)
         assert r.observation.reward_components.terminal == 1.0
 
         state = env.state()

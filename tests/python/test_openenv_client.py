@@ -31,11 +31,13 @@ def test_full_episode_with_generic_client(server_url, questions, answer_text):
 
         r = env.step({"action_type": "QUERY", "argument": q["gold_sql"]})
         assert r.observation["error"] is None
-        assert r.observation["reward_components"]["progress"] > 0
+        # The default timing pays the whole return at the episode's last step.
+        assert r.reward == 0.0 and r.observation["reward_components"]["progress"] == 0
 
         r = env.step({"action_type": "ANSWER", "argument": answer_text(q)})
         assert r.done is True
-        assert r.reward == 1.0
+        # correct + efficiency * (15 - 4) / 14
+        assert abs(r.reward - (1.0 + 0.1 * 11 / 14)) < 1e-9
 
         state = env.state()
         assert state["episode_id"] == "py-1"

@@ -81,6 +81,6 @@ def test_train_notebook_smoke(server_url, tmp_path, monkeypatch):
     assert "episode return:" in outputs
     assert "trained 3 steps" in outputs
     assert "| trained model | 4 |" in outputs
-    assert "| oracle | 4 | 100.0% | 1.150 |" in outputs
+    assert "| oracle | 4 | 100.0% | 1.093 |" in outputs
     for name in ("training.png", "evaluation.png", "evaluation.json"):
         assert (tmp_path / "out" / name).is_file()
