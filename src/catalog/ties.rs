@@ -92,6 +92,9 @@ pub struct Rewritten {
     pub keys: usize,
     /// For each sort key, whether it sorts descending.
     pub descending: Vec<bool>,
+    /// When the gold has no LIMIT/OFFSET and every sort key is one of its own columns: those
+    /// columns. The gold's rows then hold everything the groups need and nothing is run.
+    pub key_columns: Option<Vec<usize>>,
 }
 
 /// Derives the tie groups of an ordered gold whose rows are `gold` (with `columns` columns), by
@@ -106,6 +109,16 @@ pub fn analyse(
         Ok(r) => r,
         Err(reason) => return TieAnalysis::fallback(reason),
     };
+    if let Some(key_columns) = &rewritten.key_columns {
+        let rows: Vec<Vec<Cell>> = gold
+            .iter()
+            .map(|row| {
+                let keys = key_columns.iter().filter_map(|&i| row.get(i).cloned());
+                row.iter().cloned().chain(keys).collect()
+            })
+            .collect();
+        return analyse_rows(&rows, columns, &rewritten, gold, false);
+    }
     let limits = QueryLimits {
         timeout: TIE_QUERY_TIMEOUT,
         ..QueryLimits::default()
@@ -119,10 +132,26 @@ pub fn analyse(
         Ok(r) => r,
         Err(e) => return TieAnalysis::fallback(format!("rewritten gold does not run: {e}")),
     };
-    let truncated = result.is_truncated();
-    let mut analysis = groups_of(&result.rows, columns, &rewritten, gold, truncated);
-    analysis.suspects.extend(order_suspects(
+    analyse_rows(
         &result.rows,
+        columns,
+        &rewritten,
+        gold,
+        result.is_truncated(),
+    )
+}
+
+/// Groups and suspects from the rewritten rows (the gold's columns, then its sort keys).
+fn analyse_rows(
+    rows: &[Vec<Cell>],
+    columns: usize,
+    rewritten: &Rewritten,
+    gold: &[Vec<Cell>],
+    truncated: bool,
+) -> TieAnalysis {
+    let mut analysis = groups_of(rows, columns, rewritten, gold, truncated);
+    analysis.suspects.extend(order_suspects(
+        rows,
         columns,
         rewritten.offset,
         gold.len(),
@@ -248,6 +277,7 @@ pub fn rewrite(sql: &str) -> Result<Rewritten, String> {
     let Some(Statement::Query(mut query)) = statements.pop() else {
         return Err("is not a query".into());
     };
+    let limited = query.limit_clause.is_some();
     let offset = take_offset(&mut query)?;
     let (terms, descending) = match query.order_by.as_ref().map(|o| &o.kind) {
         Some(OrderByKind::Expressions(exprs)) if !exprs.is_empty() => (
@@ -276,6 +306,11 @@ pub fn rewrite(sql: &str) -> Result<Rewritten, String> {
         }
     }
     let appended = keys.len();
+    let key_columns = if limited {
+        None
+    } else {
+        own_columns(&keys, &select.projection)
+    };
     select
         .projection
         .extend(keys.into_iter().map(SelectItem::UnnamedExpr));
@@ -284,7 +319,21 @@ pub fn rewrite(sql: &str) -> Result<Rewritten, String> {
         offset,
         keys: appended,
         descending,
+        key_columns,
     })
+}
+
+/// The projection positions of the sort keys, when every key is a projection item and no item
+/// is a wildcard (so positions are result columns).
+fn own_columns(keys: &[Expr], projection: &[SelectItem]) -> Option<Vec<usize>> {
+    let items: Option<Vec<String>> = projection.iter().map(item_text).collect();
+    let items = items?;
+    keys.iter()
+        .map(|k| {
+            let k = k.to_string().to_lowercase();
+            items.iter().position(|i| *i == k)
+        })
+        .collect()
 }
 
 /// Removes LIMIT/OFFSET, returning the offset (a literal, or none).
@@ -393,6 +442,11 @@ mod tests {
         let r = rewrite("SELECT a, b FROM t ORDER BY 2, a LIMIT 1 OFFSET 4").unwrap();
         assert_eq!(r.sql, "SELECT a, b, b, a FROM t ORDER BY 2, a");
         assert_eq!(r.offset, 4);
+        assert_eq!(r.key_columns, None, "a LIMIT needs the rewritten query run");
+        let r = rewrite("SELECT a, b AS x FROM t ORDER BY x DESC, 1").unwrap();
+        assert_eq!(r.key_columns, Some(vec![1, 0]));
+        let r = rewrite("SELECT a FROM t ORDER BY b").unwrap();
+        assert_eq!(r.key_columns, None);
         for bad in [
             "SELECT a FROM t",
             "SELECT a FROM t UNION SELECT b FROM u ORDER BY 1",
@@ -440,6 +494,19 @@ mod tests {
         let segs = a.groups.unwrap().segments;
         assert_eq!((segs[0].take, segs[0].pool.len()), (1, 3));
         assert_eq!((segs[1].take, segs[1].pool.len()), (1, 1));
+    }
+
+    #[test]
+    fn keys_among_the_gold_columns_need_no_second_run() {
+        let conn = conn();
+        let sql = "SELECT name, flights FROM airline ORDER BY flights DESC";
+        let (cols, gold) = run(&conn, sql);
+        // The database is not consulted: a connection without the table still finds the ties.
+        let empty = rusqlite::Connection::open_in_memory().unwrap();
+        let a = analyse(&empty, sql, cols, &gold);
+        assert_eq!(a.check, OrderCheck::Tied { cut: false });
+        let takes: Vec<usize> = a.groups.unwrap().segments.iter().map(|s| s.take).collect();
+        assert_eq!(takes, vec![3, 1, 1]);
     }
 
     #[test]

@@ -28,8 +28,6 @@ pub const DEFAULT_REPEAT_PENALTY: f64 = -0.03;
 pub const DEFAULT_AFTER_DONE_PENALTY: f64 = -0.1;
 /// Number of levels the potential is coarsened to (0, .25, .5, .75, 1).
 pub const DEFAULT_PROGRESS_LEVELS: u32 = 5;
-/// Relative tolerance when a float answer is compared with the gold value.
-pub const DEFAULT_FLOAT_REL_TOL: f64 = 0.01;
 
 /// `partial_credit` may be at most this fraction of `correct`: a failing episode must stay a
 /// small, declared fraction of a correct one.
@@ -79,7 +77,6 @@ pub struct RewardConfig {
     pub repeat_penalty: f64,
     pub after_done_penalty: f64,
     pub progress_levels: u32,
-    pub float_rel_tol: f64,
     pub reward_timing: RewardTiming,
 }
 
@@ -96,7 +93,6 @@ impl Default for RewardConfig {
             repeat_penalty: DEFAULT_REPEAT_PENALTY,
             after_done_penalty: DEFAULT_AFTER_DONE_PENALTY,
             progress_levels: DEFAULT_PROGRESS_LEVELS,
-            float_rel_tol: DEFAULT_FLOAT_REL_TOL,
             reward_timing: RewardTiming::default(),
         }
     }
@@ -142,16 +138,10 @@ impl RewardConfig {
                 self.partial_credit_floor
             ));
         }
-        if !(0.0..1.0).contains(&self.float_rel_tol) {
-            return Err(format!(
-                "float_rel_tol = {} must be in [0, 1)",
-                self.float_rel_tol
-            ));
-        }
         Ok(())
     }
 
-    fn fields(&self) -> [(&'static str, f64); 10] {
+    fn fields(&self) -> [(&'static str, f64); 9] {
         [
             ("partial_credit_floor", self.partial_credit_floor),
             ("correct", self.correct),
@@ -162,7 +152,6 @@ impl RewardConfig {
             ("error_penalty", self.error_penalty),
             ("repeat_penalty", self.repeat_penalty),
             ("after_done_penalty", self.after_done_penalty),
-            ("float_rel_tol", self.float_rel_tol),
         ]
     }
 
@@ -269,17 +258,12 @@ mod tests {
     }
 
     #[test]
-    fn rejects_bad_levels_and_tolerance() {
+    fn rejects_bad_levels_and_floor() {
         for levels in [0, 1, MAX_PROGRESS_LEVELS + 1] {
             let err = with(|c| c.progress_levels = levels).validate().unwrap_err();
             assert!(err.contains("progress_levels"), "{err}");
         }
         assert_eq!(with(|c| c.progress_levels = 2).validate(), Ok(()));
-        for tol in [-0.1, 1.0, 5.0] {
-            let err = with(|c| c.float_rel_tol = tol).validate().unwrap_err();
-            assert!(err.contains("float_rel_tol"), "{err}");
-        }
-        assert_eq!(with(|c| c.float_rel_tol = 0.0).validate(), Ok(()));
         for floor in [-0.1, 1.5, f64::NAN] {
             let err = with(|c| c.partial_credit_floor = floor)
                 .validate()

@@ -58,6 +58,8 @@ pub fn is_null_like(cell: &Cell) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reward::normalize::ValueKey;
+    use proptest::prelude::*;
 
     fn text(s: &str) -> AnswerCell {
         AnswerCell::Text(s.to_owned())
@@ -117,5 +119,40 @@ mod tests {
             &Cell::Real(1962.0),
             &Cell::Integer(1943)
         ));
+    }
+
+    fn cell() -> impl Strategy<Value = Cell> {
+        prop_oneof![
+            Just(Cell::Null),
+            (-50i64..50).prop_map(Cell::Integer),
+            (-50i64..50).prop_map(|i| Cell::Real(i as f64)),
+            (-500i64..500).prop_map(|i| Cell::Real(i as f64 / 8.0)),
+            (-50i64..50).prop_map(|i| Cell::Text(i.to_string())),
+            prop_oneof![
+                Just("null"),
+                Just(" A b"),
+                Just("a  B"),
+                Just(""),
+                Just("007"),
+                Just("2.5")
+            ]
+            .prop_map(|t| Cell::Text(t.to_owned())),
+        ]
+    }
+
+    proptest! {
+        /// The potential counts equal keys as shared values: equal keys must be equal cells.
+        #[test]
+        fn equal_keys_are_equal_cells(a in cell(), b in cell()) {
+            if ValueKey::of_cell(&a) == ValueKey::of_cell(&b) {
+                prop_assert!(result_cell_matches(&a, &b), "{:?} vs {:?}", a, b);
+                prop_assert!(result_cell_matches(&b, &a), "{:?} vs {:?}", b, a);
+            }
+        }
+
+        #[test]
+        fn every_cell_states_itself(a in cell()) {
+            prop_assert!(result_cell_matches(&a, &a));
+        }
     }
 }

@@ -8,6 +8,7 @@ use crate::database::value::{Cell, ResultSet};
 use crate::reward::config::{RewardConfig, MAX_PROGRESS_LEVELS};
 use crate::reward::equality::result_cell_matches;
 use crate::reward::normalize::ValueKey;
+use crate::reward::numbers::GoldNumber;
 
 /// Weight of the row-count similarity.
 pub const CARDINALITY_WEIGHT: f64 = 0.25;
@@ -177,9 +178,15 @@ fn nearest(sorted: &[f64], x: f64) -> f64 {
     }
 }
 
-/// 1 for equal numbers, falling smoothly with the error relative to the gold value.
+/// 1 for equal numbers (or one stating the other), falling smoothly with the error relative to the gold value.
 fn closeness(gold: f64, got: f64) -> f64 {
-    if gold == got {
+    // A number that states the gold (the verifier's rule: 43.33 for 43.333...) is the gold. Only
+    // a fractional gold can be stated by another number.
+    let states = |g: f64| match GoldNumber::of_float(g) {
+        Some(n @ GoldNumber::Fraction(_)) => n.matches(&got.to_string()),
+        _ => false,
+    };
+    if gold == got || states(gold) {
         return 1.0;
     }
     let relative = (gold - got).abs() / gold.abs().max(NUMERIC_SCALE_FLOOR);
@@ -289,6 +296,22 @@ mod tests {
         let gold = vec![vec![int(3)], vec![Cell::Real(2.5)]];
         let spelled = vec![vec![Cell::Real(3.0)], vec![text("2.5")]];
         assert_eq!(pot(spelled, &gold), 1.0);
+    }
+
+    #[test]
+    fn values_are_shared_by_the_verifiers_equality() {
+        // A fractional gold is stated by a result at a coarser precision, as by an answer.
+        let gold = vec![vec![Cell::Real(43.333333333333336)], vec![Cell::Real(2.5)]];
+        let rounded = vec![vec![Cell::Real(43.33)], vec![Cell::Real(2.5)]];
+        assert_eq!(pot(rounded, &gold), 1.0);
+        let too_coarse = vec![vec![Cell::Real(43.3)], vec![Cell::Real(2.5)]];
+        assert!(pot(too_coarse, &gold) < 1.0);
+        // Whole golds are exact: 1943 is not 1962.
+        assert!(pot(vec![vec![int(1943)]], &[vec![Cell::Real(1962.0)]]) < 1.0);
+        // Gold text '71' and `SELECT 71.0` (spider-dev-0155).
+        assert_eq!(pot(vec![vec![Cell::Real(71.0)]], &[vec![text("71")]]), 1.0);
+        // Codes with leading zeros are text.
+        assert!(pot(vec![vec![int(7)]], &[vec![text("007")]]) < 1.0);
     }
 
     #[test]
