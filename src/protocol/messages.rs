@@ -16,6 +16,9 @@ pub enum ClientMessage {
     State,
     Close,
     Mcp(Value),
+    /// OpenEnv's session telemetry (see `session::telemetry`); the data as sent.
+    ValidationOpen(Option<Value>),
+    ValidationRead(Option<Value>),
 }
 
 /// Error codes of the OpenEnv protocol.
@@ -121,6 +124,8 @@ impl ClientMessage {
             "state" => Ok(ClientMessage::State),
             "close" => Ok(ClientMessage::Close),
             "mcp" => Ok(ClientMessage::Mcp(data.unwrap_or(Value::Null))),
+            "validation_open" => Ok(ClientMessage::ValidationOpen(data)),
+            "validation_read" => Ok(ClientMessage::ValidationRead(data)),
             other => Err(ErrorBody::new(
                 ErrorCode::UnknownType,
                 format!("Unknown message type: {other}"),

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix::{
-    Actor, ActorContext, ActorFutureExt, AsyncContext, Handler, StreamHandler, WrapFuture,
+    Actor, ActorContext, ActorFutureExt, AsyncContext, Handler, Recipient, StreamHandler,
+    WrapFuture,
 };
 use actix_http::ws::Item;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -17,10 +18,12 @@ use serde_json::{json, Value};
 use super::episode::Episode;
 use super::fragments::{Assembled, Kind, Reassembly};
 use super::host::{self, EpisodeHost};
+use super::messages::{McpCall, McpOp, McpReply};
 use super::metered;
+use super::telemetry::{self, Telemetry};
 use super::watch::{self, Watcher};
 use super::Services;
-use crate::protocol::mcp::{self, RpcRequest, RpcResponse};
+use crate::protocol::mcp::{self, RpcRequest, RpcResponse, ToolCall};
 use crate::protocol::messages::{ClientMessage, ErrorBody, ErrorCode, ServerMessage};
 use crate::protocol::observation::StepResult;
 use crate::supervisor::activity::Activity;
@@ -31,11 +34,14 @@ use crate::supervisor::messages::{ForceClose, Register, SessionKind, Unregister}
 /// refused and the connection closed, so no client can make the server buffer much.
 pub const MAX_FRAME_BYTES: usize = 2 * 1024 * 1024;
 
-/// Upgrades an HTTP request on `/ws` to a session.
+/// Upgrades an HTTP request on `/ws` to a session. With `attached`, the socket plays the episode
+/// of that MCP session (`/ws?session_id=`, as OpenEnv's `MCPToolClient` connects) instead of one
+/// of its own; closing the socket leaves the MCP session open.
 pub fn start(
     req: &HttpRequest,
     stream: web::Payload,
     services: Services,
+    attached: Option<Recipient<McpCall>>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let id = uuid::Uuid::new_v4().to_string();
     let (payload, watcher) = watch::watch(stream);
@@ -50,6 +56,9 @@ pub fn start(
         last_heard: Instant::now(),
         registered: false,
         fragments: Reassembly::new(MAX_FRAME_BYTES),
+        attached,
+        telemetry: None,
+        operations_seen: false,
     };
     ws::WsResponseBuilder::new(session, req, payload)
         .frame_size(MAX_FRAME_BYTES)
@@ -69,6 +78,12 @@ pub struct WsSession {
     fragments: Reassembly,
     /// Reads the socket while a step holds the session, to cancel it if the client leaves.
     watcher: Watcher,
+    /// The MCP session whose episode this socket plays, if attached to one.
+    attached: Option<Recipient<McpCall>>,
+    /// Opened by the validator's `validation_open` (see [`telemetry`](super::telemetry)).
+    telemetry: Option<Telemetry>,
+    /// Whether any frame besides telemetry has come; telemetry opens only before that.
+    operations_seen: bool,
 }
 
 type Ctx = ws::WebsocketContext<WsSession>;
@@ -172,36 +187,200 @@ impl WsSession {
         ctx.text(message.to_json());
     }
 
+    /// Sends a reply to an operation, recording the exchange when telemetry is open.
+    fn reply(&mut self, ctx: &mut Ctx, request: Option<&Value>, message: &ServerMessage) {
+        if let (Some(t), Some(request)) = (self.telemetry.as_mut(), request) {
+            t.record(request, message);
+        }
+        self.send(ctx, message);
+    }
+
     fn on_text(&mut self, text: &str, ctx: &mut Ctx) {
-        match ClientMessage::parse(text) {
-            Err(body) => self.send(ctx, &ServerMessage::Error(body)),
-            Ok(ClientMessage::Reset(params)) => {
+        let message = match ClientMessage::parse(text) {
+            Err(body) => {
+                self.operations_seen = true;
+                return self.send(ctx, &ServerMessage::Error(body));
+            }
+            Ok(ClientMessage::ValidationOpen(data)) => return self.open_telemetry(&data, ctx),
+            Ok(ClientMessage::ValidationRead(data)) => return self.read_telemetry(&data, ctx),
+            Ok(message) => message,
+        };
+        self.operations_seen = true;
+        // Parsed again only for the record, and only while telemetry is open.
+        let request: Option<Value> = self
+            .telemetry
+            .as_ref()
+            .and_then(|_| serde_json::from_str(text).ok());
+        if let Some(session) = self.attached.clone() {
+            return self.on_attached(session, message, request, ctx);
+        }
+        match message {
+            ClientMessage::Reset(params) => {
                 let reply = host::reset(&self.services, &params).map(|episode| {
                     let result = episode.reset_result();
                     self.episode = Some(episode);
                     result
                 });
-                self.send(ctx, &observation_or_error(reply));
+                self.reply(ctx, request.as_ref(), &observation_or_error(reply));
             }
-            Ok(ClientMessage::Step(action)) => {
+            ClientMessage::Step(action) => {
                 let span = self.span.clone();
-                let step = metered::step(self, action, span)
-                    .map(|reply, act, ctx| act.send(ctx, &observation_or_error(reply)));
+                let step = metered::step(self, action, span).map(move |reply, act, ctx| {
+                    act.reply(ctx, request.as_ref(), &observation_or_error(reply))
+                });
                 ctx.wait(self.watcher.guard(Box::pin(step), self.cancel.clone()));
             }
-            Ok(ClientMessage::State) => {
+            ClientMessage::State => {
                 let state = self
                     .episode
                     .as_ref()
                     .map(Episode::state)
                     .unwrap_or_default();
-                self.send(ctx, &ServerMessage::State(Box::new(state)));
+                self.reply(
+                    ctx,
+                    request.as_ref(),
+                    &ServerMessage::State(Box::new(state)),
+                );
             }
-            Ok(ClientMessage::Close) => {
+            ClientMessage::Close => {
                 ctx.close(Some(ws::CloseCode::Normal.into()));
                 ctx.stop();
             }
-            Ok(ClientMessage::Mcp(request)) => self.on_mcp(request, ctx),
+            ClientMessage::Mcp(request) => self.on_mcp(request, ctx),
+            ClientMessage::ValidationOpen(_) | ClientMessage::ValidationRead(_) => {}
+        }
+    }
+
+    /// A socket attached to an MCP session: its operations go to that session's episode, one
+    /// at a time (`wait` holds the next frame back until the session has answered).
+    fn on_attached(
+        &mut self,
+        session: Recipient<McpCall>,
+        message: ClientMessage,
+        request: Option<Value>,
+        ctx: &mut Ctx,
+    ) {
+        let op = match message {
+            ClientMessage::Reset(params) => McpOp::Reset(params),
+            ClientMessage::Step(action) => McpOp::Step(action),
+            ClientMessage::State => McpOp::State,
+            ClientMessage::Close => {
+                ctx.close(Some(ws::CloseCode::Normal.into()));
+                return ctx.stop();
+            }
+            ClientMessage::Mcp(rpc) => return self.on_attached_mcp(session, rpc, ctx),
+            ClientMessage::ValidationOpen(_) | ClientMessage::ValidationRead(_) => return,
+        };
+        let reply = session
+            .send(McpCall { op })
+            .into_actor(self)
+            .map(move |reply, act, ctx| {
+                let message = match reply {
+                    Ok(Ok(McpReply::Step(step))) => ServerMessage::Observation(Box::new(step)),
+                    Ok(Ok(McpReply::State(state))) => ServerMessage::State(state),
+                    Ok(Ok(McpReply::Question(_))) => ServerMessage::Error(ErrorBody::new(
+                        ErrorCode::ExecutionError,
+                        "unexpected reply from the MCP session",
+                    )),
+                    Ok(Err(body)) => ServerMessage::Error(body),
+                    Err(e) => ServerMessage::Error(ErrorBody::new(
+                        ErrorCode::SessionError,
+                        format!("the MCP session has ended: {e}"),
+                    )),
+                };
+                act.reply(ctx, request.as_ref(), &message);
+            });
+        ctx.wait(reply);
+    }
+
+    /// `mcp` frames on an attached socket: its tools act on the MCP session's episode too.
+    fn on_attached_mcp(&mut self, session: Recipient<McpCall>, request: Value, ctx: &mut Ctx) {
+        let request = match RpcRequest::parse(request) {
+            Ok(r) => r,
+            Err(response) => return self.send(ctx, &ServerMessage::Mcp(response.to_value())),
+        };
+        let id = request.id.clone();
+        let op = match request.method.as_str() {
+            "tools/list" => {
+                let list = RpcResponse::success(id, mcp::tool_list());
+                return self.send(ctx, &ServerMessage::Mcp(list.to_value()));
+            }
+            "tools/call" => match mcp::parse_tool_call(&request.params) {
+                Ok(ToolCall::Action(action)) => McpOp::Step(action),
+                Ok(ToolCall::Question) => McpOp::Question,
+                Ok(ToolCall::NewEpisode(params)) => McpOp::Reset(params),
+                Err(message) => {
+                    let e = RpcResponse::error(id, mcp::INVALID_PARAMS, message);
+                    return self.send(ctx, &ServerMessage::Mcp(e.to_value()));
+                }
+            },
+            other => {
+                let e = RpcResponse::error(
+                    id,
+                    mcp::METHOD_NOT_FOUND,
+                    format!("Method not found: {other}"),
+                );
+                return self.send(ctx, &ServerMessage::Mcp(e.to_value()));
+            }
+        };
+        let reply = session
+            .send(McpCall { op })
+            .into_actor(self)
+            .map(move |reply, act, ctx| {
+                let response = match reply {
+                    Ok(Ok(McpReply::Step(step))) => {
+                        RpcResponse::success(id, mcp::tool_result(&step))
+                    }
+                    Ok(Ok(McpReply::Question(q))) => {
+                        RpcResponse::success(id, mcp::question_result(&q))
+                    }
+                    Ok(Ok(McpReply::State(_))) => {
+                        RpcResponse::error(id, mcp::INTERNAL_ERROR, "unexpected state reply")
+                    }
+                    Ok(Err(body)) => RpcResponse::error(id, mcp::INVALID_REQUEST, body.message),
+                    Err(e) => RpcResponse::error(
+                        id,
+                        mcp::INTERNAL_ERROR,
+                        format!("session unavailable: {e}"),
+                    ),
+                };
+                act.send(ctx, &ServerMessage::Mcp(response.to_value()));
+            });
+        ctx.wait(reply);
+    }
+
+    fn open_telemetry(&mut self, data: &Option<Value>, ctx: &mut Ctx) {
+        let opened = match (&self.services.validation_token, &self.attached) {
+            (Some(token), None) if self.telemetry.is_none() => {
+                Telemetry::open(token, data, self.operations_seen)
+            }
+            (Some(_), _) => Err(ErrorBody::new(
+                ErrorCode::ValidationError,
+                "session telemetry is not available on this socket",
+            )),
+            (None, _) => Err(telemetry::disabled("validation_open")),
+        };
+        match opened {
+            Ok(t) => {
+                ctx.text(t.opened_frame());
+                self.telemetry = Some(t);
+            }
+            Err(body) => self.send(ctx, &ServerMessage::Error(body)),
+        }
+    }
+
+    fn read_telemetry(&mut self, data: &Option<Value>, ctx: &mut Ctx) {
+        let read = match (&self.services.validation_token, &self.telemetry) {
+            (Some(_), Some(t)) => t.read(data),
+            (Some(_), None) => Err(ErrorBody::new(
+                ErrorCode::ValidationError,
+                "session telemetry authorization refused",
+            )),
+            (None, _) => Err(telemetry::disabled("validation_read")),
+        };
+        match read {
+            Ok(frame) => ctx.text(frame),
+            Err(body) => self.send(ctx, &ServerMessage::Error(body)),
         }
     }
 
@@ -260,9 +439,28 @@ impl WsSession {
                 mcp::INVALID_REQUEST,
                 "Cannot close active WebSocket-managed session via MCP method",
             ),
-            "tools/call" => match mcp::tool_call_action(&request.params) {
+            "tools/call" => match mcp::parse_tool_call(&request.params) {
                 Err(message) => RpcResponse::error(id, mcp::INVALID_PARAMS, message),
-                Ok(action) => {
+                Ok(ToolCall::Question) => match &self.episode {
+                    Some(episode) => RpcResponse::success(
+                        id,
+                        mcp::question_result(&host::question_view(&self.services, episode)),
+                    ),
+                    None => RpcResponse::error(
+                        id,
+                        mcp::INVALID_REQUEST,
+                        "no episode yet: send reset first",
+                    ),
+                },
+                Ok(ToolCall::NewEpisode(params)) => match host::reset(&self.services, &params) {
+                    Ok(episode) => {
+                        let view = host::question_view(&self.services, &episode);
+                        self.episode = Some(episode);
+                        RpcResponse::success(id, mcp::question_result(&view))
+                    }
+                    Err(body) => RpcResponse::error(id, mcp::INVALID_PARAMS, body.message),
+                },
+                Ok(ToolCall::Action(action)) => {
                     let span = self.span.clone();
                     let reply = metered::step(self, action, span).map(move |reply, act, ctx| {
                         let response = match reply {
