@@ -13,17 +13,16 @@ use actix::{
 use actix_http::ws::Item;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::episode::Episode;
 use super::fragments::{Assembled, Kind, Reassembly};
 use super::host::{self, EpisodeHost};
-use super::messages::{McpCall, McpOp, McpReply};
+use super::messages::McpCall;
 use super::metered;
-use super::telemetry::{self, Telemetry};
+use super::telemetry::Telemetry;
 use super::watch::{self, Watcher};
 use super::Services;
-use crate::protocol::mcp::{self, RpcRequest, RpcResponse, ToolCall};
 use crate::protocol::messages::{ClientMessage, ErrorBody, ErrorCode, ServerMessage};
 use crate::protocol::observation::StepResult;
 use crate::supervisor::activity::Activity;
@@ -87,6 +86,10 @@ pub struct WsSession {
 }
 
 type Ctx = ws::WebsocketContext<WsSession>;
+
+mod attached;
+mod mcp_frames;
+mod validation;
 
 impl Actor for WsSession {
     type Context = Ctx;
@@ -251,139 +254,6 @@ impl WsSession {
         }
     }
 
-    /// A socket attached to an MCP session: its operations go to that session's episode, one
-    /// at a time (`wait` holds the next frame back until the session has answered).
-    fn on_attached(
-        &mut self,
-        session: Recipient<McpCall>,
-        message: ClientMessage,
-        request: Option<Value>,
-        ctx: &mut Ctx,
-    ) {
-        let op = match message {
-            ClientMessage::Reset(params) => McpOp::Reset(params),
-            ClientMessage::Step(action) => McpOp::Step(action),
-            ClientMessage::State => McpOp::State,
-            ClientMessage::Close => {
-                ctx.close(Some(ws::CloseCode::Normal.into()));
-                return ctx.stop();
-            }
-            ClientMessage::Mcp(rpc) => return self.on_attached_mcp(session, rpc, ctx),
-            ClientMessage::ValidationOpen(_) | ClientMessage::ValidationRead(_) => return,
-        };
-        let reply = session
-            .send(McpCall { op })
-            .into_actor(self)
-            .map(move |reply, act, ctx| {
-                let message = match reply {
-                    Ok(Ok(McpReply::Step(step))) => ServerMessage::Observation(Box::new(step)),
-                    Ok(Ok(McpReply::State(state))) => ServerMessage::State(state),
-                    Ok(Ok(McpReply::Question(_))) => ServerMessage::Error(ErrorBody::new(
-                        ErrorCode::ExecutionError,
-                        "unexpected reply from the MCP session",
-                    )),
-                    Ok(Err(body)) => ServerMessage::Error(body),
-                    Err(e) => ServerMessage::Error(ErrorBody::new(
-                        ErrorCode::SessionError,
-                        format!("the MCP session has ended: {e}"),
-                    )),
-                };
-                act.reply(ctx, request.as_ref(), &message);
-            });
-        ctx.wait(reply);
-    }
-
-    /// `mcp` frames on an attached socket: its tools act on the MCP session's episode too.
-    fn on_attached_mcp(&mut self, session: Recipient<McpCall>, request: Value, ctx: &mut Ctx) {
-        let request = match RpcRequest::parse(request) {
-            Ok(r) => r,
-            Err(response) => return self.send(ctx, &ServerMessage::Mcp(response.to_value())),
-        };
-        let id = request.id.clone();
-        let op = match request.method.as_str() {
-            "tools/list" => {
-                let list = RpcResponse::success(id, mcp::tool_list());
-                return self.send(ctx, &ServerMessage::Mcp(list.to_value()));
-            }
-            "tools/call" => match mcp::parse_tool_call(&request.params) {
-                Ok(ToolCall::Action(action)) => McpOp::Step(action),
-                Ok(ToolCall::Question) => McpOp::Question,
-                Ok(ToolCall::NewEpisode(params)) => McpOp::Reset(params),
-                Err(message) => {
-                    let e = RpcResponse::error(id, mcp::INVALID_PARAMS, message);
-                    return self.send(ctx, &ServerMessage::Mcp(e.to_value()));
-                }
-            },
-            other => {
-                let e = RpcResponse::error(
-                    id,
-                    mcp::METHOD_NOT_FOUND,
-                    format!("Method not found: {other}"),
-                );
-                return self.send(ctx, &ServerMessage::Mcp(e.to_value()));
-            }
-        };
-        let reply = session
-            .send(McpCall { op })
-            .into_actor(self)
-            .map(move |reply, act, ctx| {
-                let response = match reply {
-                    Ok(Ok(McpReply::Step(step))) => {
-                        RpcResponse::success(id, mcp::tool_result(&step))
-                    }
-                    Ok(Ok(McpReply::Question(q))) => {
-                        RpcResponse::success(id, mcp::question_result(&q))
-                    }
-                    Ok(Ok(McpReply::State(_))) => {
-                        RpcResponse::error(id, mcp::INTERNAL_ERROR, "unexpected state reply")
-                    }
-                    Ok(Err(body)) => RpcResponse::error(id, mcp::INVALID_REQUEST, body.message),
-                    Err(e) => RpcResponse::error(
-                        id,
-                        mcp::INTERNAL_ERROR,
-                        format!("session unavailable: {e}"),
-                    ),
-                };
-                act.send(ctx, &ServerMessage::Mcp(response.to_value()));
-            });
-        ctx.wait(reply);
-    }
-
-    fn open_telemetry(&mut self, data: &Option<Value>, ctx: &mut Ctx) {
-        let opened = match (&self.services.validation_token, &self.attached) {
-            (Some(token), None) if self.telemetry.is_none() => {
-                Telemetry::open(token, data, self.operations_seen)
-            }
-            (Some(_), _) => Err(ErrorBody::new(
-                ErrorCode::ValidationError,
-                "session telemetry is not available on this socket",
-            )),
-            (None, _) => Err(telemetry::disabled("validation_open")),
-        };
-        match opened {
-            Ok(t) => {
-                ctx.text(t.opened_frame());
-                self.telemetry = Some(t);
-            }
-            Err(body) => self.send(ctx, &ServerMessage::Error(body)),
-        }
-    }
-
-    fn read_telemetry(&mut self, data: &Option<Value>, ctx: &mut Ctx) {
-        let read = match (&self.services.validation_token, &self.telemetry) {
-            (Some(_), Some(t)) => t.read(data),
-            (Some(_), None) => Err(ErrorBody::new(
-                ErrorCode::ValidationError,
-                "session telemetry authorization refused",
-            )),
-            (None, _) => Err(telemetry::disabled("validation_read")),
-        };
-        match read {
-            Ok(frame) => ctx.text(frame),
-            Err(body) => self.send(ctx, &ServerMessage::Error(body)),
-        }
-    }
-
     fn refuse_binary(&self, ctx: &mut Ctx) {
         let body = ErrorBody::new(
             ErrorCode::InvalidJson,
@@ -422,64 +292,6 @@ impl WsSession {
             description: Some(message),
         }));
         ctx.stop();
-    }
-
-    /// MCP over the socket: the tools act on this session's own episode.
-    fn on_mcp(&mut self, request: Value, ctx: &mut Ctx) {
-        let request = match RpcRequest::parse(request) {
-            Ok(r) => r,
-            Err(response) => return self.send(ctx, &ServerMessage::Mcp(response.to_value())),
-        };
-        let id = request.id.clone();
-        let immediate = match request.method.as_str() {
-            "tools/list" => RpcResponse::success(id, mcp::tool_list()),
-            "openenv/session/create" => RpcResponse::success(id, json!({ "session_id": self.id })),
-            "openenv/session/close" => RpcResponse::error(
-                id,
-                mcp::INVALID_REQUEST,
-                "Cannot close active WebSocket-managed session via MCP method",
-            ),
-            "tools/call" => match mcp::parse_tool_call(&request.params) {
-                Err(message) => RpcResponse::error(id, mcp::INVALID_PARAMS, message),
-                Ok(ToolCall::Question) => match &self.episode {
-                    Some(episode) => RpcResponse::success(
-                        id,
-                        mcp::question_result(&host::question_view(&self.services, episode)),
-                    ),
-                    None => RpcResponse::error(
-                        id,
-                        mcp::INVALID_REQUEST,
-                        "no episode yet: send reset first",
-                    ),
-                },
-                Ok(ToolCall::NewEpisode(params)) => match host::reset(&self.services, &params) {
-                    Ok(episode) => {
-                        let view = host::question_view(&self.services, &episode);
-                        self.episode = Some(episode);
-                        RpcResponse::success(id, mcp::question_result(&view))
-                    }
-                    Err(body) => RpcResponse::error(id, mcp::INVALID_PARAMS, body.message),
-                },
-                Ok(ToolCall::Action(action)) => {
-                    let span = self.span.clone();
-                    let reply = metered::step(self, action, span).map(move |reply, act, ctx| {
-                        let response = match reply {
-                            Ok(step) => RpcResponse::success(id, mcp::tool_result(&step)),
-                            Err(body) => RpcResponse::error(id, mcp::INVALID_REQUEST, body.message),
-                        };
-                        act.send(ctx, &ServerMessage::Mcp(response.to_value()));
-                    });
-                    ctx.wait(self.watcher.guard(Box::pin(reply), self.cancel.clone()));
-                    return;
-                }
-            },
-            other => RpcResponse::error(
-                id,
-                mcp::METHOD_NOT_FOUND,
-                format!("Method not found: {other}"),
-            ),
-        };
-        self.send(ctx, &ServerMessage::Mcp(immediate.to_value()));
     }
 }
 

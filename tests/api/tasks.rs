@@ -83,3 +83,19 @@ async fn tasks_are_the_served_questions_of_a_split_in_a_stable_order() {
     assert_eq!(status, 400);
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn openapi_names_the_openenv_api_revision_and_the_task_routes() {
+    let app = spawn_app().await;
+    let (_, openapi) = app.get_json("/openapi.json").await;
+    // The validator reads its profile (openenv-http/1.x) from this.
+    assert_eq!(openapi["info"]["version"], "1.0.0");
+    for path in [
+        "/list_environments",
+        "/{env_name}/num_tasks",
+        "/{env_name}/task",
+    ] {
+        assert!(openapi["paths"][path].is_object(), "{path}");
+    }
+    app.stop().await;
+}
