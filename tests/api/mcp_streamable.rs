@@ -193,3 +193,38 @@ async fn a_socket_attached_with_session_id_plays_the_mcp_sessions_episode() {
     assert!(refused.is_err(), "an unknown session is refused");
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn initialize_beyond_capacity_is_an_error_and_no_session() {
+    let app = spawn_app_with(|a| a.max_sessions = 1).await;
+    let (_first, _) = initialize(&app).await;
+    let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {}});
+    let (status, header, body) = post(&app, None, &init).await;
+    assert_eq!((status, header), (200, None));
+    assert_eq!(body["error"]["data"]["max_sessions"], 1, "{body}");
+    assert_eq!(app.wait_for_sessions(1).await.mcp_sessions, 1);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn question_and_new_episode_work_on_a_plain_socket_too() {
+    let app = spawn_app().await;
+    let q = question_where(|q| q.db_id == "pets_1");
+    let mut ws = app.connect().await;
+    let rpc = |id: i64, name: &str, arguments: Value| json!({"type": "mcp", "data": call(id, name, arguments)});
+    let fresh = ws
+        .request(rpc(1, "new_episode", json!({"question_id": q.id})))
+        .await;
+    let view = &fresh["data"]["result"]["structuredContent"];
+    assert_eq!(view["question_id"], q.id.as_str(), "{fresh}");
+    assert!(view["tables"].as_array().unwrap().contains(&json!("Pets")));
+    let asked = ws.request(rpc(2, "question", json!({}))).await;
+    let text = asked["data"]["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert!(text.contains(q.question.as_str()), "{asked}");
+    let state = ws.request(json!({"type": "state"})).await;
+    assert_eq!(state["data"]["question_id"], q.id.as_str());
+    ws.close().await;
+    app.stop().await;
+}

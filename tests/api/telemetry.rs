@@ -58,13 +58,34 @@ async fn the_record_is_the_transcript_and_the_seed_as_asked() {
 
 #[actix_web::test]
 async fn without_the_token_telemetry_does_not_exist() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|a| a.validation_token = None).await;
     let mut ws = app.connect().await;
     let refused = ws.request(open()).await;
     assert_eq!(refused["data"]["code"], "UNKNOWN_TYPE", "{refused}");
     assert!(!refused.to_string().contains(TOKEN));
     // The socket goes on as usual.
     assert_eq!(ws.reset(json!({"seed": 1})).await["type"], "observation");
+    ws.close().await;
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_socket_attached_to_an_mcp_session_has_no_telemetry() {
+    let app = spawn_app_with(|a| a.validation_token = Some(TOKEN.into())).await;
+    let create = json!({"jsonrpc": "2.0", "id": 1, "method": "openenv/session/create"});
+    let (_, created) = app.post_json("/mcp", &create).await;
+    let session = created["result"]["session_id"].as_str().unwrap().to_owned();
+    let (_, framed) = awc::Client::default()
+        .ws(format!(
+            "ws://127.0.0.1:{}/ws?session_id={session}",
+            app.port
+        ))
+        .connect()
+        .await
+        .unwrap();
+    let mut ws = WsClient { framed };
+    let refused = ws.request(open()).await;
+    assert_eq!(refused["type"], "error", "{refused}");
     ws.close().await;
     app.stop().await;
 }
