@@ -9,7 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::mcp_sessions::{self, SESSION_HEADER};
-use crate::protocol::mcp::{self, RpcRequest, RpcResponse, ToolCall};
+use crate::protocol::mcp::{self, QuestionView, RpcRequest, RpcResponse, ToolCall};
 use crate::protocol::reset::ResetParams;
 use crate::session::messages::{McpOp, McpReply};
 use crate::session::{mcp_session, Services};
@@ -193,10 +193,7 @@ async fn call_tool(
     let reset = matches!(op, McpOp::Reset(_));
     match mcp_sessions::call(services, session_id, op).await {
         Ok(McpReply::Step(step)) if reset => {
-            match mcp_sessions::call(services, session_id, McpOp::Question).await {
-                Ok(McpReply::Question(q)) => RpcResponse::success(id, mcp::question_result(&q)),
-                _ => RpcResponse::success(id, mcp::tool_result(&step)),
-            }
+            RpcResponse::success(id, mcp::question_result(&QuestionView::of_step(&step)))
         }
         Ok(McpReply::Step(step)) => RpcResponse::success(id, mcp::tool_result(&step)),
         Ok(McpReply::Question(q)) => RpcResponse::success(id, mcp::question_result(&q)),

@@ -115,6 +115,21 @@ pub struct QuestionView {
 }
 
 impl QuestionView {
+    /// The view of the episode a step (or reset) result belongs to.
+    pub fn of_step(step: &StepResult) -> Self {
+        let obs = &step.observation;
+        QuestionView {
+            question: obs.question.clone(),
+            db_id: obs.db_id.clone(),
+            tables: obs.tables.clone(),
+            question_id: obs.question_id.clone(),
+            difficulty: obs.difficulty.clone(),
+            step_count: obs.step_count,
+            budget_remaining: obs.budget_remaining,
+            done: step.done,
+        }
+    }
+
     /// The question as a model reads it.
     pub fn text(&self) -> String {
         let status = if self.done {
@@ -278,6 +293,73 @@ pub fn tool_result(step: &StepResult) -> Value {
     })
 }
 
+/// OpenEnv's tool actions sent as a `step` (its `MCPToolClient.step(CallToolAction(...))` and
+/// `ListToolsAction`): `{"type": "call_tool", "tool_name", "arguments"}` or `{"type": "list_tools"}`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToolStep {
+    List,
+    /// The tool's name, and what it asks for or why it cannot be called.
+    Call {
+        tool_name: String,
+        call: Result<ToolCall, ToolStepError>,
+    },
+}
+
+/// Why a tool step cannot run; OpenEnv's `ToolError` names the kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolStepError {
+    pub error_type: &'static str,
+    pub message: String,
+}
+
+/// A step's data as a tool action, if it is one (a `type` of `call_tool` or `list_tools`).
+pub fn parse_tool_step(data: &Value) -> Option<ToolStep> {
+    match data.get("type").and_then(Value::as_str)? {
+        "list_tools" => Some(ToolStep::List),
+        "call_tool" => {
+            let tool_name = data
+                .get("tool_name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let arguments = data.get("arguments").cloned().unwrap_or(json!({}));
+            let known = tool_list()["tools"]
+                .as_array()
+                .is_some_and(|tools| tools.iter().any(|t| t["name"] == tool_name.as_str()));
+            let call = if known {
+                parse_tool_call(&json!({ "name": tool_name, "arguments": arguments })).map_err(
+                    |message| ToolStepError {
+                        error_type: "invalid_args",
+                        message,
+                    },
+                )
+            } else {
+                Err(ToolStepError {
+                    error_type: "tool_not_found",
+                    message: format!("unknown tool '{tool_name}'"),
+                })
+            };
+            Some(ToolStep::Call { tool_name, call })
+        }
+        _ => None,
+    }
+}
+
+/// The observation of a tool step: OpenEnv's `CallToolObservation` (`tool_name`, `result`,
+/// `error`) or `ListToolsObservation` (`tools`), with the reward and `done` beside it as for
+/// any step (a trainer on `/ws` reads them; the `result` a model reads has no reward).
+pub fn tool_step_observation(observation: Value, reward: Option<f64>, done: bool) -> Value {
+    json!({ "observation": observation, "reward": reward, "done": done })
+}
+
+pub fn call_observation(tool_name: &str, result: Value, error: Option<&ToolStepError>) -> Value {
+    json!({
+        "tool_name": tool_name,
+        "result": result,
+        "error": error.map(|e| json!({ "error_type": e.error_type, "message": e.message })),
+    })
+}
+
 /// The `tools/call` result of `question` and `new_episode`.
 pub fn question_result(view: &QuestionView) -> Value {
     json!({
@@ -311,6 +393,38 @@ mod tests {
         assert!(matches!(reset, Ok(ToolCall::NewEpisode(p)) if p.seed == Some(3)));
         let typo = parse_tool_call(&json!({"name": "new_episode", "arguments": {"sede": 3}}));
         assert!(typo.is_err());
+    }
+
+    #[test]
+    fn tool_steps_parse_like_openenvs_mcp_actions() {
+        assert_eq!(
+            parse_tool_step(&json!({"type": "list_tools"})),
+            Some(ToolStep::List)
+        );
+        let call = parse_tool_step(
+            &json!({"type": "call_tool", "tool_name": "query", "arguments": {"sql": "SELECT 1"}}),
+        );
+        assert!(matches!(
+            call,
+            Some(ToolStep::Call {
+                call: Ok(ToolCall::Action(_)),
+                ..
+            })
+        ));
+        let unknown = parse_tool_step(&json!({"type": "call_tool", "tool_name": "drop"}));
+        let Some(ToolStep::Call { call: Err(e), .. }) = unknown else {
+            panic!("{unknown:?}")
+        };
+        assert_eq!(e.error_type, "tool_not_found");
+        let bad = parse_tool_step(&json!({"type": "call_tool", "tool_name": "query"}));
+        let Some(ToolStep::Call { call: Err(e), .. }) = bad else {
+            panic!("{bad:?}")
+        };
+        assert_eq!(e.error_type, "invalid_args");
+        assert_eq!(
+            parse_tool_step(&json!({"action_type": "QUERY", "argument": "x"})),
+            None
+        );
     }
 
     #[test]

@@ -89,6 +89,7 @@ type Ctx = ws::WebsocketContext<WsSession>;
 
 mod attached;
 mod mcp_frames;
+mod tool_steps;
 mod validation;
 
 impl Actor for WsSession {
@@ -214,6 +215,9 @@ impl WsSession {
             .telemetry
             .as_ref()
             .and_then(|_| serde_json::from_str(text).ok());
+        if let ClientMessage::ToolStep(tool) = message {
+            return self.on_tool_step(tool, request, ctx);
+        }
         if let Some(session) = self.attached.clone() {
             return self.on_attached(session, message, request, ctx);
         }
@@ -250,7 +254,10 @@ impl WsSession {
                 ctx.stop();
             }
             ClientMessage::Mcp(request) => self.on_mcp(request, ctx),
-            ClientMessage::ValidationOpen(_) | ClientMessage::ValidationRead(_) => {}
+            // Handled above (tool steps) and in `on_text`'s first match (telemetry).
+            ClientMessage::ToolStep(_)
+            | ClientMessage::ValidationOpen(_)
+            | ClientMessage::ValidationRead(_) => {}
         }
     }
 

@@ -228,3 +228,35 @@ async fn question_and_new_episode_work_on_a_plain_socket_too() {
     ws.close().await;
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn openenv_tool_actions_step_a_socket_episode() {
+    let app = spawn_app().await;
+    let mut ws = app.connect().await;
+    ws.reset(json!({"db_id": "singer", "seed": 3})).await;
+    let listed = ws
+        .request(json!({"type": "step", "data": {"type": "list_tools"}}))
+        .await;
+    assert_eq!(listed["type"], "observation");
+    assert_eq!(
+        listed["data"]["observation"]["tools"][0]["name"],
+        "describe"
+    );
+    let step = json!({"type": "step", "data": {"type": "call_tool", "tool_name": "describe", "arguments": {"table_name": "singer"}}});
+    let described = ws.request(step).await;
+    let observation = &described["data"]["observation"];
+    assert_eq!(observation["tool_name"], "describe", "{described}");
+    assert_eq!(observation["error"], Value::Null);
+    assert!(described["data"]["reward"].is_number());
+    assert!(!observation["result"].to_string().contains("reward"));
+    let unknown = json!({"type": "step", "data": {"type": "call_tool", "tool_name": "drop", "arguments": {}}});
+    let refused = ws.request(unknown).await;
+    assert_eq!(
+        refused["data"]["observation"]["error"]["error_type"],
+        "tool_not_found"
+    );
+    let state = ws.request(json!({"type": "state"})).await;
+    assert_eq!(state["data"]["step_count"], 1);
+    ws.close().await;
+    app.stop().await;
+}

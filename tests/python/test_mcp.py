@@ -79,3 +79,22 @@ def test_mcp_sdk_plays_one_whole_episode_in_one_session(server_url, all_question
             assert "reward" not in result.model_dump_json()
 
     asyncio.run(asyncio.wait_for(play(), timeout=60))
+
+
+def test_mcp_tool_client_steps_with_openenvs_tool_actions(server_url, questions, answer_text):
+    from openenv.core.env_server.mcp_types import CallToolAction, CallToolObservation, ListToolsAction
+
+    q = questions["spider-dev-0000"]
+    with MCPToolClient(base_url=server_url).sync() as env:
+        env.reset(question_id=q["id"])
+        listed = env.step(ListToolsAction())
+        assert "describe" in {t.name for t in listed.observation.tools}
+        r = env.step(CallToolAction(tool_name="query", arguments={"sql": q["gold_sql"]}))
+        assert isinstance(r.observation, CallToolObservation) and r.observation.error is None
+        assert r.reward is not None  # the trainer's channel; the tool result itself has none
+        assert "reward" not in json.dumps(r.observation.result)
+        r = env.step(CallToolAction(tool_name="answer", arguments={"value": answer_text(q)}))
+        assert (r.done, r.reward) == (True, 1.0)
+        r = env.step(CallToolAction(tool_name="no_such_tool", arguments={}))
+        assert r.observation.error.error_type.value == "tool_not_found"
+        assert env.state().step_count == 2

@@ -29,7 +29,10 @@ impl WsSession {
                 return ctx.stop();
             }
             ClientMessage::Mcp(rpc) => return self.on_attached_mcp(session, rpc, ctx),
-            ClientMessage::ValidationOpen(_) | ClientMessage::ValidationRead(_) => return,
+            // Tool steps are handled before, for attached and plain sockets alike.
+            ClientMessage::ValidationOpen(_)
+            | ClientMessage::ValidationRead(_)
+            | ClientMessage::ToolStep(_) => return,
         };
         let reply = session
             .send(McpCall { op })
