@@ -93,17 +93,11 @@ async fn post(req: HttpRequest, services: web::Data<Services>, body: web::Bytes)
 async fn initialize(services: &Services, request: &RpcRequest) -> HttpResponse {
     let id = request.id.clone();
     let created = mcp_sessions::start(services, &ResetParams::default()).await;
-    let (session_id, _) = match created {
+    let (session_id, first) = match created {
         Ok(c) => c,
         Err(e) => return HttpResponse::Ok().json(e.to_rpc(id)),
     };
-    let question = match mcp_sessions::call(services, &session_id, McpOp::Question).await {
-        Ok(McpReply::Question(q)) => q,
-        _ => {
-            let e = RpcResponse::error(id, mcp::INTERNAL_ERROR, "session ended at once");
-            return HttpResponse::Ok().json(e);
-        }
-    };
+    let question = QuestionView::of_step(&first);
     let result = json!({
         "protocolVersion": mcp::negotiate_version(&request.params),
         "capabilities": { "tools": { "listChanged": false } },
