@@ -17,7 +17,7 @@ before=$(hash_databases)
 venv=target/py-venv
 train_notebook=${SQLENV_TRAIN_NOTEBOOK:-1}
 setup_venv() {
-  if [ ! -x "$venv/bin/pytest" ] || ! "$venv/bin/python" -c 'import openenv, sqlenv_client' 2>/dev/null; then
+  if [ ! -x "$venv/bin/pytest" ] || ! "$venv/bin/python" -c 'import openenv.validation, mcp, sqlenv_client' 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/python/requirements.txt
   fi
@@ -38,6 +38,20 @@ if ! wait "$venv_setup"; then
   exit 1
 fi
 SQLENV_TRAIN_NOTEBOOK="$train_notebook" SQLENV_BIN="$PWD/target/debug/sqlenv" "$venv/bin/pytest" -q tests/python
+
+# The official client tests once more against openenv-core 0.3, for trainers that pin it: a second
+# small venv (openenv-core and pytest; the client with --no-deps, as those trainers install it).
+# About 480 MB and 80 s to install (warm pip cache), then about 40 s per run. The 20-client test
+# is left out here: 0.3's sync wrapper takes 10 s to tear down each client (its loop thread's
+# join timeouts; its async close takes milliseconds), 80 s that test nothing of the server.
+core03=target/py-venv-core03
+if ! "$core03/bin/python" -c 'import openenv.core, sqlenv_client' 2>/dev/null; then
+  python3 -m venv "$core03"
+  "$core03/bin/pip" install --quiet --disable-pip-version-check openenv-core==0.3.0 'pytest>=8,<9'
+  "$core03/bin/pip" install --quiet --disable-pip-version-check --no-deps -e clients/python
+fi
+SQLENV_BIN="$PWD/target/debug/sqlenv" "$core03/bin/pytest" -q -k 'not many_clients' \
+  tests/python/test_openenv_client.py tests/python/test_client.py tests/python/test_client_helpers.py
 
 # The browser playground, played end to end in headless Chromium (installs what it needs).
 SQLENV_BIN="$PWD/target/debug/sqlenv" bash scripts/test-e2e.sh

@@ -80,6 +80,11 @@ pub struct ServeArgs {
     /// session gets a close frame; whatever is still running after this is cut.
     #[arg(long, env = "SQLENV_SHUTDOWN_GRACE_SECS", default_value_t = crate::shutdown::DEFAULT_GRACE.as_secs())]
     pub shutdown_grace_secs: u64,
+    /// Enables OpenEnv's session telemetry (`validation_open` / `validation_read` on `/ws`) for
+    /// clients presenting this token (32 to 256 characters). Set by the validator for one run;
+    /// never set in production.
+    #[arg(long, env = "OPENENV_VALIDATION_TOKEN", hide_env_values = true)]
+    pub validation_token: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +101,7 @@ pub struct ServerConfig {
     pub http_workers: usize,
     pub reward: Arc<RewardConfig>,
     pub shutdown_grace: Duration,
+    pub validation_token: Option<Arc<str>>,
 }
 
 fn seconds(name: &str, value: f64) -> Result<Duration, String> {
@@ -178,6 +184,10 @@ impl ServeArgs {
             http_workers: positive("--http-workers", self.http_workers.unwrap_or(cores()))?,
             reward: Arc::new(reward),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            validation_token: match self.validation_token {
+                None => None,
+                Some(token) => Some(crate::session::telemetry::check_token(&token)?.into()),
+            },
         })
     }
 }

@@ -74,6 +74,7 @@ impl Application {
             reward_config: config.reward.clone(),
             heartbeat: config.heartbeat,
             metrics,
+            validation_token: config.validation_token.clone(),
         };
         let address = format!("{}:{}", config.host, config.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {

@@ -419,6 +419,20 @@ impl QuestionBank {
         self.empty_gold
     }
 
+    /// The served questions of `split` in a stable order (by id): the Task API's task list, whose
+    /// indices `reset(split, index)` takes. Only what is loaded decides it, so the same data
+    /// gives the same indices in every process.
+    pub fn in_split(&self, split: Split) -> Vec<Arc<Question>> {
+        let mut questions: Vec<Arc<Question>> = self
+            .served
+            .iter()
+            .filter(|q| q.split == split)
+            .cloned()
+            .collect();
+        questions.sort_by(|a, b| a.id.cmp(&b.id));
+        questions
+    }
+
     /// A served question by id.
     pub fn get(&self, id: &str) -> Result<Arc<Question>, String> {
         match self.by_id.get(id) {

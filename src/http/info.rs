@@ -49,6 +49,9 @@ pub async fn schema() -> HttpResponse {
     HttpResponse::Ok().json(schema::all_schemas())
 }
 
+/// The OpenEnv HTTP API revision this server implements (`openenv-http/1.x`).
+pub const OPENENV_API_VERSION: &str = "1.0.0";
+
 /// `GET /openapi.json`: the HTTP endpoints with their bodies' schemas.
 pub async fn openapi() -> HttpResponse {
     let step_result = json!({
@@ -63,7 +66,9 @@ pub async fn openapi() -> HttpResponse {
     let any = json!({ "type": "object" });
     HttpResponse::Ok().json(json!({
         "openapi": "3.1.0",
-        "info": { "title": "SQLEnv", "version": env!("CARGO_PKG_VERSION") },
+        // The OpenEnv HTTP API revision served, as the reference server states it (the
+        // validator reads the profile from it); the package's own version is in `/metadata`.
+        "info": { "title": "SQLEnv", "version": OPENENV_API_VERSION },
         "paths": {
             "/health": { "get": { "summary": "Health", "responses": ok("Health status", any.clone()) } },
             "/metadata": { "get": { "summary": "Environment metadata", "responses": ok("Metadata", any.clone()) } },
@@ -87,7 +92,17 @@ pub async fn openapi() -> HttpResponse {
                 "responses": ok("Observation", step_result)
             } },
             "/state": { "get": { "summary": "State of a fresh environment", "responses": ok("State", schema::state_schema()) } },
-            "/mcp": { "post": { "summary": "MCP JSON-RPC 2.0: tools/list, tools/call, openenv/session/create|close", "responses": ok("JSON-RPC response", any.clone()) } },
+            "/mcp": {
+                "post": { "summary": "MCP (streamable HTTP, JSON responses): initialize starts a session (Mcp-Session-Id), tools/list, tools/call, openenv/session/create|close", "responses": ok("JSON-RPC response", any.clone()) },
+                "delete": { "summary": "End the MCP session named by Mcp-Session-Id", "responses": { "204": { "description": "Session ended" }, "404": { "description": "No such session" } } },
+                "get": { "summary": "No server stream", "responses": { "405": { "description": "Method not allowed" } } }
+            },
+            "/list_environments": { "get": { "summary": "Task API: environment names", "responses": ok("Names", any.clone()) } },
+            "/{env_name}/splits": { "get": { "summary": "Task API: splits", "responses": ok("Splits", any.clone()) } },
+            "/{env_name}/tasks": { "post": { "summary": "Task API: tasks of a split (at most 1000 listed)", "responses": ok("Tasks", any.clone()) } },
+            "/{env_name}/num_tasks": { "post": { "summary": "Task API: number of tasks in a split", "responses": ok("Count", any.clone()) } },
+            "/{env_name}/task": { "post": { "summary": "Task API: one task by split and index", "responses": ok("Task", any.clone()) } },
+            "/{env_name}/task_range": { "post": { "summary": "Task API: tasks [start, stop) of a split", "responses": ok("Tasks", any.clone()) } },
             "/ws": { "get": { "summary": "WebSocket session: reset, step, state, close, mcp frames", "responses": { "101": { "description": "Switching protocols" } } } }
         }
     }))

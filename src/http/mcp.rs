@@ -1,60 +1,141 @@
-//! `POST /mcp`: JSON-RPC 2.0 for MCP clients. Tools act on an MCP session named by
-//! `params.session_id` (made with `openenv/session/create`), or on a one-shot episode without one.
+//! `/mcp`: MCP's streamable HTTP transport (JSON responses, no SSE). An MCP session is one
+//! episode: `initialize` starts it and answers with its `Mcp-Session-Id`, which later requests
+//! send back; OpenEnv's own clients name a session with `params.session_id` instead (made with
+//! `openenv/session/create`). Notifications get 202 with no body, `GET` 405 (no server stream),
+//! `DELETE` ends the session. A tool without a session plays a one-shot episode.
 
-use actix::Actor;
-use actix_web::{web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use crate::protocol::mcp::{self, RpcRequest, RpcResponse};
+use super::mcp_sessions::{self, SESSION_HEADER};
+use crate::protocol::mcp::{self, QuestionView, RpcRequest, RpcResponse, ToolCall};
 use crate::protocol::reset::ResetParams;
-use crate::session::host;
-use crate::session::mcp_session::{self, McpSession};
-use crate::session::messages::McpCall;
-use crate::session::Services;
-use crate::supervisor::activity::Activity;
-use crate::supervisor::messages::{
-    CloseMcp, CloseReason, FindMcp, ForceClose, Register, SessionKind,
-};
+use crate::session::messages::{McpOp, McpReply};
+use crate::session::{mcp_session, Services};
 
-pub async fn handle(services: web::Data<Services>, body: web::Bytes) -> HttpResponse {
-    let response = match serde_json::from_slice::<Value>(&body) {
-        Err(e) => RpcResponse::error(Value::Null, mcp::PARSE_ERROR, format!("Parse error: {e}")),
-        Ok(value) => match RpcRequest::parse(value) {
-            Err(response) => *response,
-            Ok(request) => dispatch(&services, request).await,
-        },
-    };
-    HttpResponse::Ok().json(response)
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/mcp")
+            .route(web::post().to(post))
+            .route(web::delete().to(delete))
+            .route(web::get().to(no_stream)),
+    );
 }
 
-async fn dispatch(services: &Services, request: RpcRequest) -> RpcResponse {
+/// The session a request names in its header, if any.
+fn header_session(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// No server-initiated stream: the server never sends requests or notifications of its own.
+async fn no_stream() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, "POST, DELETE"))
+        .finish()
+}
+
+/// Ends the session named by the header.
+async fn delete(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
+    let Some(id) = header_session(&req) else {
+        return HttpResponse::BadRequest()
+            .json(json!({ "detail": format!("{SESSION_HEADER} header required") }));
+    };
+    match mcp_sessions::close(&services, &id).await {
+        Ok(true) => HttpResponse::NoContent().finish(),
+        Ok(false) => HttpResponse::NotFound().finish(),
+        Err(e) => HttpResponse::InternalServerError().json(json!({ "detail": e })),
+    }
+}
+
+async fn post(req: HttpRequest, services: web::Data<Services>, body: web::Bytes) -> HttpResponse {
+    let value = match serde_json::from_slice::<Value>(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            let error =
+                RpcResponse::error(Value::Null, mcp::PARSE_ERROR, format!("Parse error: {e}"));
+            return HttpResponse::Ok().json(error);
+        }
+    };
+    // A notification (no `id`) or a client's response to us wants no answer.
+    let is_object = value.is_object();
+    let has_id = value.get("id").is_some();
+    let has_method = value.get("method").is_some();
+    if is_object
+        && !has_id
+        && (has_method || value.get("result").is_some() || value.get("error").is_some())
+    {
+        return HttpResponse::Accepted().finish();
+    }
+    let request = match RpcRequest::parse(value) {
+        Ok(r) => r,
+        Err(response) => return HttpResponse::Ok().json(*response),
+    };
+    if request.method == "initialize" {
+        return initialize(&services, &request).await;
+    }
+    // The header wins over `params.session_id`. A header naming no live session is 404, as the
+    // transport says, so the client knows to initialize again.
+    let named = header_session(&req);
+    if let Some(id) = &named {
+        if let Err(e) = mcp_sessions::find(&services, id).await {
+            return HttpResponse::NotFound().json(e.to_rpc(request.id.clone()));
+        }
+    }
+    let session_id = named.or_else(|| request.param_str("session_id").map(str::to_owned));
+    HttpResponse::Ok().json(dispatch(&services, &request, session_id.as_deref()).await)
+}
+
+/// Starts a session with a fresh episode and tells the client its question.
+async fn initialize(services: &Services, request: &RpcRequest) -> HttpResponse {
+    let id = request.id.clone();
+    let created = mcp_sessions::start(services, &ResetParams::default()).await;
+    let (session_id, first) = match created {
+        Ok(c) => c,
+        Err(e) => return HttpResponse::Ok().json(e.to_rpc(id)),
+    };
+    let question = QuestionView::of_step(&first);
+    let result = json!({
+        "protocolVersion": mcp::negotiate_version(&request.params),
+        "capabilities": { "tools": { "listChanged": false } },
+        "serverInfo": { "name": "sqlenv", "version": env!("CARGO_PKG_VERSION") },
+        "instructions": mcp::instructions(&question),
+    });
+    HttpResponse::Ok()
+        .insert_header((SESSION_HEADER, session_id))
+        .json(RpcResponse::success(id, result))
+}
+
+async fn dispatch(services: &Services, request: &RpcRequest, session: Option<&str>) -> RpcResponse {
     let id = request.id.clone();
     match request.method.as_str() {
-        "initialize" => RpcResponse::success(
-            id,
-            json!({
-                "protocolVersion": mcp::MCP_PROTOCOL_VERSION,
-                "capabilities": { "tools": { "listChanged": false } },
-                "serverInfo": { "name": "sqlenv", "version": env!("CARGO_PKG_VERSION") }
-            }),
-        ),
-        method if method.starts_with("notifications/") => RpcResponse::success(id, json!({})),
         "ping" => RpcResponse::success(id, json!({})),
         "tools/list" => RpcResponse::success(id, mcp::tool_list()),
-        "openenv/session/create" => create_session(services, &request).await,
+        "openenv/session/create" => {
+            let params =
+                ResetParams::from_value(Some(request.params.clone()).filter(|p| !p.is_null()));
+            let params = match params {
+                Ok(p) => p,
+                Err(e) => return RpcResponse::error(id, mcp::INVALID_PARAMS, e),
+            };
+            match mcp_sessions::start(services, &params).await {
+                Ok((session_id, first)) => RpcResponse::success(
+                    id,
+                    json!({ "session_id": session_id, "observation": first }),
+                ),
+                Err(e) => e.to_rpc(id),
+            }
+        }
         "openenv/session/close" => match request.param_str("session_id") {
             None => RpcResponse::error(
                 id,
                 mcp::INVALID_PARAMS,
                 "Invalid params - 'session_id' is required",
             ),
-            Some(session_id) => match services
-                .supervisor
-                .send(CloseMcp {
-                    id: session_id.to_owned(),
-                })
-                .await
-            {
+            Some(session_id) => match mcp_sessions::close(services, session_id).await {
                 Ok(true) => {
                     RpcResponse::success(id, json!({ "session_id": session_id, "closed": true }))
                 }
@@ -63,10 +144,10 @@ async fn dispatch(services: &Services, request: RpcRequest) -> RpcResponse {
                     mcp::INVALID_PARAMS,
                     format!("Unknown session_id: {session_id}"),
                 ),
-                Err(e) => RpcResponse::error(id, mcp::INTERNAL_ERROR, e.to_string()),
+                Err(e) => RpcResponse::error(id, mcp::INTERNAL_ERROR, e),
             },
         },
-        "tools/call" => call_tool(services, &request).await,
+        "tools/call" => call_tool(services, request, session).await,
         other => RpcResponse::error(
             id,
             mcp::METHOD_NOT_FOUND,
@@ -75,89 +156,44 @@ async fn dispatch(services: &Services, request: RpcRequest) -> RpcResponse {
     }
 }
 
-/// Starts a session whose episode is reset with the params (`seed`, `question_id`, ...); the
-/// reply carries the session id and the episode's first observation.
-async fn create_session(services: &Services, request: &RpcRequest) -> RpcResponse {
+async fn call_tool(
+    services: &Services,
+    request: &RpcRequest,
+    session: Option<&str>,
+) -> RpcResponse {
     let id = request.id.clone();
-    let params =
-        match ResetParams::from_value(Some(request.params.clone()).filter(|p| !p.is_null())) {
-            Ok(p) => p,
-            Err(e) => return RpcResponse::error(id, mcp::INVALID_PARAMS, e),
-        };
-    let episode = match host::reset(services, &params) {
-        Ok(e) => e,
-        Err(body) => return RpcResponse::error(id, mcp::INVALID_PARAMS, body.message),
-    };
-    let session_id = uuid::Uuid::new_v4().to_string();
-    let activity = Activity::default();
-    let session = McpSession::new(
-        session_id.clone(),
-        services.clone(),
-        episode,
-        activity.clone(),
-        true,
-    );
-    let first = session.reset_result();
-    let addr = session.start();
-    let register = Register {
-        id: session_id.clone(),
-        kind: SessionKind::Mcp,
-        closer: addr.clone().recipient(),
-        activity,
-        mcp: Some(addr.clone().recipient()),
-    };
-    match services.supervisor.send(register).await {
-        Ok(Ok(())) => RpcResponse::success(
-            id,
-            json!({ "session_id": session_id, "observation": first }),
-        ),
-        Ok(Err(full)) => {
-            addr.do_send(ForceClose {
-                reason: CloseReason::Requested,
-            });
-            RpcResponse::error(
-                id,
-                mcp::SERVER_ERROR,
-                format!(
-                    "server at capacity ({} of {} sessions)",
-                    full.active, full.max
-                ),
-            )
-            .with_data(json!({ "active_sessions": full.active, "max_sessions": full.max }))
-        }
-        Err(e) => RpcResponse::error(id, mcp::INTERNAL_ERROR, e.to_string()),
-    }
-}
-
-async fn call_tool(services: &Services, request: &RpcRequest) -> RpcResponse {
-    let id = request.id.clone();
-    let action = match mcp::tool_call_action(&request.params) {
-        Ok(a) => a,
+    let call = match mcp::parse_tool_call(&request.params) {
+        Ok(c) => c,
         Err(message) => return RpcResponse::error(id, mcp::INVALID_PARAMS, message),
     };
-    let reply = match request.param_str("session_id") {
-        Some(session_id) => match services
-            .supervisor
-            .send(FindMcp {
-                id: session_id.to_owned(),
-            })
-            .await
-        {
-            Ok(Some(session)) => session.send(McpCall { action }).await,
-            Ok(None) => {
-                return RpcResponse::error(
-                    id,
-                    mcp::INVALID_PARAMS,
-                    format!("Unknown session_id: {session_id}"),
-                )
-            }
-            Err(e) => return RpcResponse::error(id, mcp::INTERNAL_ERROR, e.to_string()),
-        },
-        None => Ok(mcp_session::one_shot(services, action).await),
+    let op = match call {
+        ToolCall::Action(action) => McpOp::Step(action),
+        ToolCall::Question => McpOp::Question,
+        ToolCall::NewEpisode(params) => McpOp::Reset(params),
     };
-    match reply {
-        Ok(Ok(step)) => RpcResponse::success(id, mcp::tool_result(&step)),
-        Ok(Err(body)) => RpcResponse::error(id, mcp::INVALID_REQUEST, body.message),
-        Err(e) => RpcResponse::error(id, mcp::INTERNAL_ERROR, format!("session unavailable: {e}")),
+    let Some(session_id) = session else {
+        return match op {
+            McpOp::Step(action) => match mcp_session::one_shot(services, action).await {
+                Ok(step) => RpcResponse::success(id, mcp::tool_result(&step)),
+                Err(body) => RpcResponse::error(id, mcp::INVALID_REQUEST, body.message),
+            },
+            _ => RpcResponse::error(
+                id,
+                mcp::INVALID_REQUEST,
+                "this tool needs a session: send initialize first (or openenv/session/create)",
+            ),
+        };
+    };
+    let reset = matches!(op, McpOp::Reset(_));
+    match mcp_sessions::call(services, session_id, op).await {
+        Ok(McpReply::Step(step)) if reset => {
+            RpcResponse::success(id, mcp::question_result(&QuestionView::of_step(&step)))
+        }
+        Ok(McpReply::Step(step)) => RpcResponse::success(id, mcp::tool_result(&step)),
+        Ok(McpReply::Question(q)) => RpcResponse::success(id, mcp::question_result(&q)),
+        Ok(McpReply::State(_)) => {
+            RpcResponse::error(id, mcp::INTERNAL_ERROR, "unexpected state reply")
+        }
+        Err(e) => e.to_rpc(id),
     }
 }

@@ -3,8 +3,10 @@
 pub mod environment;
 pub mod info;
 pub mod mcp;
+pub mod mcp_sessions;
 pub mod metrics;
 pub mod playground;
+pub mod tasks;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -20,16 +22,36 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/reset", web::post().to(environment::reset))
         .route("/step", web::post().to(environment::step))
         .route("/state", web::get().to(environment::state))
-        .route("/mcp", web::post().to(mcp::handle))
+        .configure(mcp::configure)
         .route("/ws", web::get().to(websocket))
         // The browser playground: `/` redirects to `/web`.
-        .configure(playground::configure);
+        .configure(playground::configure)
+        // Last: its `/{env_name}/...` patterns must not shadow a fixed route.
+        .configure(tasks::configure);
+}
+
+/// The query of `/ws`: OpenEnv's `MCPToolClient` names the MCP session to attach to.
+#[derive(serde::Deserialize)]
+struct WsQuery {
+    session_id: Option<String>,
 }
 
 async fn websocket(
     req: HttpRequest,
     stream: web::Payload,
     services: web::Data<Services>,
+    query: web::Query<WsQuery>,
 ) -> actix_web::Result<HttpResponse> {
-    socket::start(&req, stream, services.get_ref().clone())
+    let attached = match &query.session_id {
+        None => None,
+        Some(id) => match mcp_sessions::find(&services, id).await {
+            Ok(session) => Some(session),
+            Err(e) => {
+                return Ok(
+                    HttpResponse::NotFound().json(serde_json::json!({ "detail": e.to_string() }))
+                )
+            }
+        },
+    };
+    socket::start(&req, stream, services.get_ref().clone(), attached)
 }

@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::action::SqlAction;
+use super::mcp::{parse_tool_step, ToolStep};
 use super::observation::{EpisodeState, StepResult};
 use super::reset::ResetParams;
 
@@ -16,6 +17,11 @@ pub enum ClientMessage {
     State,
     Close,
     Mcp(Value),
+    /// OpenEnv's session telemetry (see `session::telemetry`); the data as sent.
+    ValidationOpen(Option<Value>),
+    ValidationRead(Option<Value>),
+    /// A step whose data is one of OpenEnv's tool actions (`call_tool`, `list_tools`).
+    ToolStep(ToolStep),
 }
 
 /// Error codes of the OpenEnv protocol.
@@ -74,6 +80,9 @@ pub enum ServerMessage {
     State(Box<EpisodeState>),
     Mcp(Value),
     Error(ErrorBody),
+    /// The observation of a tool step (see [`ToolStep`]): not an `SQLObservation`.
+    #[serde(rename = "observation")]
+    ToolObservation(Value),
 }
 
 impl ServerMessage {
@@ -117,10 +126,18 @@ impl ClientMessage {
             "reset" => ResetParams::from_value(data)
                 .map(ClientMessage::Reset)
                 .map_err(|e| ErrorBody::validation("Invalid reset arguments", vec![e])),
-            "step" => parse_action(data.unwrap_or(Value::Null)).map(ClientMessage::Step),
+            "step" => {
+                let data = data.unwrap_or(Value::Null);
+                match parse_tool_step(&data) {
+                    Some(tool) => Ok(ClientMessage::ToolStep(tool)),
+                    None => parse_action(data).map(ClientMessage::Step),
+                }
+            }
             "state" => Ok(ClientMessage::State),
             "close" => Ok(ClientMessage::Close),
             "mcp" => Ok(ClientMessage::Mcp(data.unwrap_or(Value::Null))),
+            "validation_open" => Ok(ClientMessage::ValidationOpen(data)),
+            "validation_read" => Ok(ClientMessage::ValidationRead(data)),
             other => Err(ErrorBody::new(
                 ErrorCode::UnknownType,
                 format!("Unknown message type: {other}"),

@@ -26,7 +26,23 @@ pub struct ResetParams {
     #[serde(default)]
     #[schemars(schema_with = "split_schema")]
     pub split: Option<Split>,
+    /// With `split`: plays the task of this index in the split (the Task API's order); the
+    /// other filters and the seed then play no part in the choice.
+    #[serde(default)]
+    pub index: Option<u64>,
 }
+
+/// The keys a reset knows; a tool call naming any other key is refused (a model's typo should
+/// be told, not ignored).
+const KNOWN_KEYS: [&str; 7] = [
+    "seed",
+    "episode_id",
+    "question_id",
+    "db_id",
+    "difficulty",
+    "split",
+    "index",
+];
 
 /// Longest `episode_id`, `question_id` or `db_id` accepted. Real ones are far shorter; the cap
 /// keeps a client from storing megabytes in a session or having them echoed in an error.
@@ -55,6 +71,19 @@ impl ResetParams {
             }
         }
         Ok(params)
+    }
+
+    /// Parses the arguments of the MCP `new_episode` tool: like a reset's data, but strict.
+    pub fn from_tool_arguments(arguments: serde_json::Value) -> Result<Self, String> {
+        if let Some(object) = arguments.as_object() {
+            if let Some(unknown) = object.keys().find(|k| !KNOWN_KEYS.contains(&k.as_str())) {
+                return Err(format!(
+                    "unknown argument '{unknown}'; arguments are {}",
+                    KNOWN_KEYS.join(", ")
+                ));
+            }
+        }
+        Self::from_value(Some(arguments))
     }
 }
 

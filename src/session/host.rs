@@ -17,6 +17,7 @@ use crate::catalog::questions::QuestionFilter;
 use crate::database::error::QueryError;
 use crate::database::RunQuery;
 use crate::protocol::action::SqlAction;
+use crate::protocol::mcp::QuestionView;
 use crate::protocol::messages::{ErrorBody, ErrorCode};
 use crate::protocol::observation::AbandonedEpisode;
 use crate::protocol::observation::StepResult;
@@ -54,14 +55,31 @@ fn score(
     async move { sent.await.map_err(internal)?.map_err(internal) }
 }
 
-/// Starts a new episode as `params` ask: a given question, or one drawn (reproducibly with a
-/// seed) from the served questions matching the filters.
+/// Starts a new episode as `params` ask: a given question, the task at `index` of a split, or
+/// one drawn (reproducibly with a seed) from the served questions matching the filters.
 pub fn reset(services: &Services, params: &ResetParams) -> Result<Episode, ErrorBody> {
     let invalid = |message: String| ErrorBody::validation(message.clone(), vec![message]);
     let bank = services.catalog.questions();
-    let question = match &params.question_id {
-        Some(id) => bank.get(id).map_err(invalid)?,
-        None => {
+    let question = match (&params.question_id, params.index) {
+        (Some(id), _) => bank.get(id).map_err(invalid)?,
+        (None, Some(index)) => {
+            let Some(split) = params.split else {
+                return Err(invalid("index needs a split (train or eval)".into()));
+            };
+            let tasks = bank.in_split(split);
+            usize::try_from(index)
+                .ok()
+                .and_then(|i| tasks.get(i))
+                .cloned()
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "index {index} is out of range: split '{}' has {} tasks",
+                        split.as_str(),
+                        tasks.len()
+                    ))
+                })?
+        }
+        (None, None) => {
             let filter = QuestionFilter {
                 db_id: params.db_id.clone(),
                 difficulty: params.difficulty,
@@ -132,6 +150,27 @@ pub fn reset_over(
     }
     let result = episode.reset_result_after(abandoned);
     Ok((episode, result))
+}
+
+/// What the MCP `question` tool shows of an episode.
+pub fn question_view(services: &Services, episode: &Episode) -> QuestionView {
+    let question = episode.question();
+    let state = episode.state();
+    let tables = services
+        .catalog
+        .database(&question.db_id)
+        .map(|db| db.tables.iter().map(|t| t.name.clone()).collect())
+        .unwrap_or_default();
+    QuestionView {
+        question: question.question.clone(),
+        db_id: question.db_id.clone(),
+        tables,
+        question_id: question.id.clone(),
+        difficulty: question.difficulty.as_str().to_owned(),
+        step_count: state.step_count,
+        budget_remaining: state.budget_remaining,
+        done: state.done,
+    }
 }
 
 /// Runs one step of `act`'s episode.

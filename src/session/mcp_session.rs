@@ -5,11 +5,12 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use actix::fut::{self, ActorFutureExt};
 use actix::{Actor, ActorContext, AtomicResponse, Context, Handler};
 
 use super::episode::Episode;
 use super::host::{self, EpisodeHost};
-use super::messages::McpCall;
+use super::messages::{McpCall, McpOp, McpReply};
 use super::metered;
 use super::Services;
 use crate::protocol::action::SqlAction;
@@ -81,12 +82,33 @@ impl EpisodeHost for McpSession {
 }
 
 impl Handler<McpCall> for McpSession {
-    type Result = AtomicResponse<Self, Result<StepResult, ErrorBody>>;
+    type Result = AtomicResponse<Self, Result<McpReply, ErrorBody>>;
 
     fn handle(&mut self, msg: McpCall, _: &mut Context<Self>) -> Self::Result {
         self.activity.touch();
-        let span = self.span.clone();
-        AtomicResponse::new(metered::step(self, msg.action, span))
+        let now = |reply| AtomicResponse::new(Box::pin(fut::ready(reply)));
+        match msg.op {
+            McpOp::Step(action) => {
+                let span = self.span.clone();
+                AtomicResponse::new(Box::pin(
+                    metered::step(self, action, span).map(|reply, _, _| reply.map(McpReply::Step)),
+                ))
+            }
+            McpOp::Reset(params) => {
+                now(
+                    host::reset_over(&self.services, &self.id, Some(&mut self.episode), &params)
+                        .map(|(episode, result)| {
+                            self.episode = episode;
+                            McpReply::Step(result)
+                        }),
+                )
+            }
+            McpOp::State => now(Ok(McpReply::State(Box::new(self.episode.state())))),
+            McpOp::Question => now(Ok(McpReply::Question(host::question_view(
+                &self.services,
+                &self.episode,
+            )))),
+        }
     }
 }
 
@@ -113,14 +135,18 @@ pub async fn one_shot(services: &Services, action: SqlAction) -> Result<StepResu
     let id = uuid::Uuid::new_v4().to_string();
     let session =
         McpSession::new(id, services.clone(), episode, Activity::default(), false).start();
-    let reply = session.send(McpCall { action }).await;
+    let reply = session.send(McpCall::step(action)).await;
     session.do_send(ForceClose {
         reason: CloseReason::Requested,
     });
-    reply.map_err(|e| {
+    let unavailable = |e: String| {
         ErrorBody::new(
             ErrorCode::ExecutionError,
             format!("session unavailable: {e}"),
         )
-    })?
+    };
+    reply
+        .map_err(|e| unavailable(e.to_string()))??
+        .into_step()
+        .ok_or_else(|| unavailable("no step result".into()))
 }

@@ -10,6 +10,7 @@ pub mod mcp_session;
 pub mod messages;
 pub mod metered;
 pub mod socket;
+pub mod telemetry;
 pub mod watch;
 
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub struct Services {
     pub reward_config: Arc<RewardConfig>,
     pub heartbeat: Heartbeat,
     pub metrics: Metrics,
+    /// The token that unlocks session telemetry on `/ws` (see [`telemetry`]); none in production.
+    pub validation_token: Option<Arc<str>>,
 }
 
 /// How a WebSocket session finds out its peer is gone.

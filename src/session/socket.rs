@@ -7,20 +7,22 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix::{
-    Actor, ActorContext, ActorFutureExt, AsyncContext, Handler, StreamHandler, WrapFuture,
+    Actor, ActorContext, ActorFutureExt, AsyncContext, Handler, Recipient, StreamHandler,
+    WrapFuture,
 };
 use actix_http::ws::Item;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::episode::Episode;
 use super::fragments::{Assembled, Kind, Reassembly};
 use super::host::{self, EpisodeHost};
+use super::messages::McpCall;
 use super::metered;
+use super::telemetry::Telemetry;
 use super::watch::{self, Watcher};
 use super::Services;
-use crate::protocol::mcp::{self, RpcRequest, RpcResponse};
 use crate::protocol::messages::{ClientMessage, ErrorBody, ErrorCode, ServerMessage};
 use crate::protocol::observation::StepResult;
 use crate::supervisor::activity::Activity;
@@ -31,11 +33,14 @@ use crate::supervisor::messages::{ForceClose, Register, SessionKind, Unregister}
 /// refused and the connection closed, so no client can make the server buffer much.
 pub const MAX_FRAME_BYTES: usize = 2 * 1024 * 1024;
 
-/// Upgrades an HTTP request on `/ws` to a session.
+/// Upgrades an HTTP request on `/ws` to a session. With `attached`, the socket plays the episode
+/// of that MCP session (`/ws?session_id=`, as OpenEnv's `MCPToolClient` connects) instead of one
+/// of its own; closing the socket leaves the MCP session open.
 pub fn start(
     req: &HttpRequest,
     stream: web::Payload,
     services: Services,
+    attached: Option<Recipient<McpCall>>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let id = uuid::Uuid::new_v4().to_string();
     let (payload, watcher) = watch::watch(stream);
@@ -50,6 +55,9 @@ pub fn start(
         last_heard: Instant::now(),
         registered: false,
         fragments: Reassembly::new(MAX_FRAME_BYTES),
+        attached,
+        telemetry: None,
+        operations_seen: false,
     };
     ws::WsResponseBuilder::new(session, req, payload)
         .frame_size(MAX_FRAME_BYTES)
@@ -69,9 +77,20 @@ pub struct WsSession {
     fragments: Reassembly,
     /// Reads the socket while a step holds the session, to cancel it if the client leaves.
     watcher: Watcher,
+    /// The MCP session whose episode this socket plays, if attached to one.
+    attached: Option<Recipient<McpCall>>,
+    /// Opened by the validator's `validation_open` (see [`telemetry`](super::telemetry)).
+    telemetry: Option<Telemetry>,
+    /// Whether any frame besides telemetry has come; telemetry opens only before that.
+    operations_seen: bool,
 }
 
 type Ctx = ws::WebsocketContext<WsSession>;
+
+mod attached;
+mod mcp_frames;
+mod tool_steps;
+mod validation;
 
 impl Actor for WsSession {
     type Context = Ctx;
@@ -172,11 +191,40 @@ impl WsSession {
         ctx.text(message.to_json());
     }
 
+    /// Sends a reply to an operation, recording the exchange when telemetry is open.
+    fn reply(&mut self, ctx: &mut Ctx, request: Option<&Value>, message: &ServerMessage) {
+        if let (Some(t), Some(request)) = (self.telemetry.as_mut(), request) {
+            t.record(request, message);
+        }
+        self.send(ctx, message);
+    }
+
     fn on_text(&mut self, text: &str, ctx: &mut Ctx) {
-        match ClientMessage::parse(text) {
-            Err(body) => self.send(ctx, &ServerMessage::Error(body)),
-            Ok(ClientMessage::Reset(params)) => {
-                let _entered = self.span.enter();
+        let message = match ClientMessage::parse(text) {
+            Err(body) => {
+                self.operations_seen = true;
+                return self.send(ctx, &ServerMessage::Error(body));
+            }
+            Ok(ClientMessage::ValidationOpen(data)) => return self.open_telemetry(&data, ctx),
+            Ok(ClientMessage::ValidationRead(data)) => return self.read_telemetry(&data, ctx),
+            Ok(message) => message,
+        };
+        self.operations_seen = true;
+        // Parsed again only for the record, and only while telemetry is open.
+        let request: Option<Value> = self
+            .telemetry
+            .as_ref()
+            .and_then(|_| serde_json::from_str(text).ok());
+        if let ClientMessage::ToolStep(tool) = message {
+            return self.on_tool_step(tool, request, ctx);
+        }
+        if let Some(session) = self.attached.clone() {
+            return self.on_attached(session, message, request, ctx);
+        }
+        match message {
+            ClientMessage::Reset(params) => {
+                let span = self.span.clone();
+                let _entered = span.enter();
                 let reply =
                     host::reset_over(&self.services, &self.id, self.episode.as_mut(), &params).map(
                         |(episode, result)| {
@@ -184,27 +232,36 @@ impl WsSession {
                             result
                         },
                     );
-                self.send(ctx, &observation_or_error(reply));
+                self.reply(ctx, request.as_ref(), &observation_or_error(reply));
             }
-            Ok(ClientMessage::Step(action)) => {
+            ClientMessage::Step(action) => {
                 let span = self.span.clone();
-                let step = metered::step(self, action, span)
-                    .map(|reply, act, ctx| act.send(ctx, &observation_or_error(reply)));
+                let step = metered::step(self, action, span).map(move |reply, act, ctx| {
+                    act.reply(ctx, request.as_ref(), &observation_or_error(reply))
+                });
                 ctx.wait(self.watcher.guard(Box::pin(step), self.cancel.clone()));
             }
-            Ok(ClientMessage::State) => {
+            ClientMessage::State => {
                 let state = self
                     .episode
                     .as_ref()
                     .map(Episode::state)
                     .unwrap_or_default();
-                self.send(ctx, &ServerMessage::State(Box::new(state)));
+                self.reply(
+                    ctx,
+                    request.as_ref(),
+                    &ServerMessage::State(Box::new(state)),
+                );
             }
-            Ok(ClientMessage::Close) => {
+            ClientMessage::Close => {
                 ctx.close(Some(ws::CloseCode::Normal.into()));
                 ctx.stop();
             }
-            Ok(ClientMessage::Mcp(request)) => self.on_mcp(request, ctx),
+            ClientMessage::Mcp(request) => self.on_mcp(request, ctx),
+            // Handled above (tool steps) and in `on_text`'s first match (telemetry).
+            ClientMessage::ToolStep(_)
+            | ClientMessage::ValidationOpen(_)
+            | ClientMessage::ValidationRead(_) => {}
         }
     }
 
@@ -246,45 +303,6 @@ impl WsSession {
             description: Some(message),
         }));
         ctx.stop();
-    }
-
-    /// MCP over the socket: the tools act on this session's own episode.
-    fn on_mcp(&mut self, request: Value, ctx: &mut Ctx) {
-        let request = match RpcRequest::parse(request) {
-            Ok(r) => r,
-            Err(response) => return self.send(ctx, &ServerMessage::Mcp(response.to_value())),
-        };
-        let id = request.id.clone();
-        let immediate = match request.method.as_str() {
-            "tools/list" => RpcResponse::success(id, mcp::tool_list()),
-            "openenv/session/create" => RpcResponse::success(id, json!({ "session_id": self.id })),
-            "openenv/session/close" => RpcResponse::error(
-                id,
-                mcp::INVALID_REQUEST,
-                "Cannot close active WebSocket-managed session via MCP method",
-            ),
-            "tools/call" => match mcp::tool_call_action(&request.params) {
-                Err(message) => RpcResponse::error(id, mcp::INVALID_PARAMS, message),
-                Ok(action) => {
-                    let span = self.span.clone();
-                    let reply = metered::step(self, action, span).map(move |reply, act, ctx| {
-                        let response = match reply {
-                            Ok(step) => RpcResponse::success(id, mcp::tool_result(&step)),
-                            Err(body) => RpcResponse::error(id, mcp::INVALID_REQUEST, body.message),
-                        };
-                        act.send(ctx, &ServerMessage::Mcp(response.to_value()));
-                    });
-                    ctx.wait(self.watcher.guard(Box::pin(reply), self.cancel.clone()));
-                    return;
-                }
-            },
-            other => RpcResponse::error(
-                id,
-                mcp::METHOD_NOT_FOUND,
-                format!("Method not found: {other}"),
-            ),
-        };
-        self.send(ctx, &ServerMessage::Mcp(immediate.to_value()));
     }
 }
 

@@ -74,6 +74,10 @@ def test_many_clients_at_once(server_url):
 
 def test_openenv_validate_passes(server_url):
     cli = Path(sys.executable).with_name("openenv")
-    out = subprocess.run([str(cli), "validate", "--url", server_url], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [str(cli), "validate", "--url", server_url, "--json"], capture_output=True, text=True, timeout=120
+    )
     report = json.loads(out.stdout)
     assert report["passed"] is True, out.stdout
+    if "standard_profile" in report:  # openenv 0.10 names the profile from /openapi.json
+        assert report["standard_profile"] == "openenv-http/1.x", out.stdout

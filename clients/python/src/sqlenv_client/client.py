@@ -44,7 +44,8 @@ class SQLEnvClient(EnvClient[SQLAction, SQLObservation, SQLState]):
     """A session with an SQLEnv server over its `/ws` WebSocket (one episode at a time).
 
     `reset(**kwargs)` accepts the server's reset arguments: `seed`, `episode_id`, `question_id`,
-    `db_id`, `difficulty` (easy, medium, hard, extra) and `split` (train, eval).
+    `db_id`, `difficulty` (easy, medium, hard, extra), `split` (train, eval) and, with a split,
+    `index` (the Task API's task of that index).
     `step` accepts an `SQLAction` or an equivalent mapping.
     """
 
