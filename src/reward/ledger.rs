@@ -296,6 +296,19 @@ mod tests {
         }
 
         #[test]
+        fn every_payment_lies_in_the_declared_range(
+            cfg in config_strategy(),
+            (budget, steps, end) in episode_strategy(),
+        ) {
+            let (low, high) = crate::reward::shaping::reward_range(&cfg, budget);
+            let mut ledger_after = Ledger::new();
+            let after = ledger_after.after_done(&cfg).total();
+            for pay in play(&cfg, &steps, end, budget).iter().map(RewardComponents::total).chain([after]) {
+                prop_assert!(low - EPS <= pay && pay <= high + EPS, "{} outside [{}, {}]", pay, low, high);
+            }
+        }
+
+        #[test]
         fn both_timings_give_the_same_episode_total(
             cfg in config_strategy(),
             (budget, steps, end) in episode_strategy(),

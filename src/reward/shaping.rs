@@ -4,7 +4,7 @@
 //! the business of [`super::ledger`].
 
 use crate::reward::components::{ExploreFacts, RewardComponents};
-use crate::reward::config::RewardConfig;
+use crate::reward::config::{RewardConfig, RewardTiming};
 
 /// What an exploring step costs an episode that ends without a correct answer: the step cost,
 /// plus the error penalty if it failed, plus the repeat penalty if it repeated an action. Never
@@ -77,6 +77,25 @@ pub fn after_done_reward(cfg: &RewardConfig) -> RewardComponents {
         terminal: cfg.after_done_penalty,
         ..Default::default()
     }
+}
+
+/// The least and the most any one reward the server pays can be under `cfg` and a step budget
+/// of `budget`: the range `openenv.yaml` declares and OpenEnv's validator checks. In
+/// `episode_end` the last step pays the whole return, from a budget of failed repeats up to a
+/// correct answer at once; in `per_step` an exploring step pays its hygiene (or its share of
+/// the partial credit), and a correct answer settles everything the steps were charged.
+pub fn reward_range(cfg: &RewardConfig, budget: u32) -> (f64, f64) {
+    let worst_step = cfg.step_cost + cfg.error_penalty + cfg.repeat_penalty;
+    let budget = f64::from(budget.max(1));
+    let best_return = cfg.correct + cfg.efficiency;
+    let (low, high) = match cfg.reward_timing {
+        RewardTiming::EpisodeEnd => (cfg.wrong + budget * worst_step, best_return),
+        RewardTiming::PerStep => (
+            worst_step + cfg.wrong.min(0.0),
+            best_return - (budget - 1.0) * worst_step,
+        ),
+    };
+    (low.min(cfg.after_done_penalty).min(0.0), high.max(0.0))
 }
 
 /// A potential outside [0, 1] or not a number can only come from a bug upstream; treating it as
@@ -162,5 +181,19 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(credited_potential(&open, 0.25), 0.25);
+    }
+
+    #[test]
+    fn the_manifest_declares_the_default_range() {
+        let (low, high) = reward_range(
+            &RewardConfig::default(),
+            crate::session::episode::DEFAULT_STEP_BUDGET,
+        );
+        assert!((low + 0.75).abs() < EPS && (high - 1.1).abs() < EPS, "{low} {high}");
+        let manifest = include_str!("../../openenv.yaml");
+        assert!(
+            manifest.contains(&format!("range: [{low:.2}, {high:.2}]")),
+            "openenv.yaml must declare range: [{low:.2}, {high:.2}]"
+        );
     }
 }

@@ -84,7 +84,7 @@ def all_questions():
     """Every question of every bundled question file, by id (a reset may draw any of them)."""
     found = {}
     for path in sorted((ROOT / "data" / "questions").glob("*.json")):
-        if path.name == "db_list.json":
+        if path.name in ("db_list.json", "exclusions.json"):
             continue
         with open(path) as f:
             found.update((q["id"], q) for q in json.load(f))

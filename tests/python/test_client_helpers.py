@@ -93,7 +93,8 @@ def test_observations_render_as_chat_messages(server_url):
         assert "Error: unknown table" in message["content"]
         assert "Question:" not in message["content"]
         assert "Reward" not in message["content"] and "Steps left: 14" in message["content"]
-        assert "Reward: -" in render_observation(obs, show_reward=True)
+        # Nothing is paid before the episode ends (the default reward timing).
+        assert "Reward: +0.000" in render_observation(obs, show_reward=True)
 
         obs = env.step(parse_tool_call({"name": "answer", "arguments": {"value": "0"}})).observation
         assert render_observation(obs).endswith("The episode is over.")

@@ -94,7 +94,7 @@ def test_mcp_tool_client_steps_with_openenvs_tool_actions(server_url, questions,
         assert r.reward is not None  # the trainer's channel; the tool result itself has none
         assert "reward" not in json.dumps(r.observation.result)
         r = env.step(CallToolAction(tool_name="answer", arguments={"value": answer_text(q)}))
-        assert (r.done, r.reward) == (True, 1.0)
+        assert r.done is True and r.reward >= 1.0
         r = env.step(CallToolAction(tool_name="no_such_tool", arguments={}))
         assert r.observation.error.error_type.value == "tool_not_found"
         assert env.state().step_count == 2

@@ -18,4 +18,4 @@ def test_the_quickstart_plays_a_correct_episode(server_url, capsys):
     scope = {}
     exec(compile(code.replace("http://127.0.0.1:8000", server_url), "README.md", "exec"), scope)
     r = scope["r"]
-    assert r.done is True and r.reward == 1.0, capsys.readouterr().out
+    assert r.done is True and r.reward >= 1.0, capsys.readouterr().out

@@ -64,7 +64,8 @@ def test_runtime_graders_pass_against_the_live_server(package, server_url):
     assert evidence.failure_reason is None, evidence.failure_reason
     # The probe plan plays its episode to the end: the last step answers correctly.
     last = json.loads(evidence.exchanges[-2].response_json)["data"]
-    assert (last["done"], last["reward"]) == (True, 1.0)
+    # A correct answer earns at least 1.0, more the fewer steps it took.
+    assert last["done"] is True and 1.0 <= last["reward"] <= 1.1, last
     subject = Subject(
         root=package, manifest=manifest, image_ref=None, running=None,
         outputs_dir=package / "outputs", runtime_evidence=evidence,
