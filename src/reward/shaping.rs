@@ -189,7 +189,10 @@ mod tests {
             &RewardConfig::default(),
             crate::session::episode::DEFAULT_STEP_BUDGET,
         );
-        assert!((low + 0.75).abs() < EPS && (high - 1.1).abs() < EPS, "{low} {high}");
+        assert!(
+            (low + 0.75).abs() < EPS && (high - 1.1).abs() < EPS,
+            "{low} {high}"
+        );
         let manifest = include_str!("../../openenv.yaml");
         assert!(
             manifest.contains(&format!("range: [{low:.2}, {high:.2}]")),
