@@ -12,6 +12,7 @@ pub mod error;
 pub mod question;
 pub mod questions;
 pub mod schema;
+pub mod sets;
 pub mod spider_import;
 
 use std::collections::BTreeMap;

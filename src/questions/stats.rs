@@ -46,8 +46,8 @@ pub fn run(args: &StatsArgs) -> Result<(), QuestionsError> {
     let questions: Vec<Question> = files.into_iter().flat_map(|(_, q)| q).collect();
     // Every database in use gets a row, also those without questions yet.
     let mut databases: BTreeSet<String> =
-        crate::catalog::error::read_json::<Vec<String>>(&dir.join(DB_LIST_FILE))
-            .map(|l| l.into_iter().collect())
+        crate::catalog::error::read_json::<BTreeMap<String, Vec<String>>>(&dir.join(DB_LIST_FILE))
+            .map(|lists| lists.into_values().flatten().collect())
             .unwrap_or_default();
     databases.extend(questions.iter().map(|q| q.db_id.clone()));
     let counts = count(&questions);

@@ -65,6 +65,7 @@ pub fn reset(services: &Services, params: &ResetParams) -> Result<Episode, Error
                 db_id: params.db_id.clone(),
                 difficulty: params.difficulty,
                 split: params.split,
+                set: params.set,
             };
             if let Some(db) = &filter.db_id {
                 if services.catalog.database(db).is_none() {
