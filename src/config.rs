@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::catalog::proof_cache::ProofCache;
 use crate::database::limits::{self, QueryLimits};
 use crate::reward::config::RewardConfig;
 use crate::session::episode::{self, EpisodeRules};
@@ -75,6 +76,14 @@ pub struct ServeArgs {
     /// session gets a close frame; whatever is still running after this is cut.
     #[arg(long, env = "SQLENV_SHUTDOWN_GRACE_SECS", default_value_t = crate::shutdown::DEFAULT_GRACE.as_secs())]
     pub shutdown_grace_secs: u64,
+    /// Directory recording that the gold proof passed on exactly the data's files (by hash), so
+    /// a restart on unchanged data skips running every gold (default: $XDG_CACHE_HOME/sqlenv or
+    /// ~/.cache/sqlenv).
+    #[arg(long, env = "SQLENV_PROOF_CACHE")]
+    pub proof_cache: Option<PathBuf>,
+    /// Run every gold SQL at start-up whatever the proof cache says.
+    #[arg(long, env = "SQLENV_NO_PROOF_CACHE")]
+    pub no_proof_cache: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +100,8 @@ pub struct ServerConfig {
     pub http_workers: usize,
     pub reward: Arc<RewardConfig>,
     pub shutdown_grace: Duration,
+    /// `None`: every start runs every gold.
+    pub proof_cache: Option<ProofCache>,
 }
 
 fn seconds(name: &str, value: f64) -> Result<Duration, String> {
@@ -173,6 +184,13 @@ impl ServeArgs {
             http_workers: positive("--http-workers", self.http_workers.unwrap_or(cores()))?,
             reward: Arc::new(reward),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            proof_cache: if self.no_proof_cache {
+                None
+            } else {
+                self.proof_cache
+                    .or_else(ProofCache::default_dir)
+                    .map(ProofCache::new)
+            },
         })
     }
 }
