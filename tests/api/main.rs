@@ -26,4 +26,5 @@ mod questions;
 mod read_only;
 mod sessions;
 mod shutdown;
+mod spider_sets;
 mod ws_episode;
