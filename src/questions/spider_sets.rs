@@ -2,7 +2,8 @@
 //! robustness variants of its dev set (Spider-Syn, Spider-Realistic, Spider-DK) into question
 //! files, each with its own source. Every gold SQL runs on the bundled database under the
 //! agents' guard and its result is stored; a record whose database is not bundled, whose gold
-//! does not run, or whose result is too long to check is left out and reported. Difficulty is
+//! does not run, whose result is too long to check, or whose gold written out is not accepted by
+//! the answer verifier is left out and reported. Difficulty is
 //! Spider's official label when the record repeats a dev question's gold query, and otherwise
 //! the project's hardness rule ([`super::difficulty`]).
 
@@ -14,13 +15,19 @@ use serde::Deserialize;
 
 use super::difficulty::difficulty_of;
 use super::error::QuestionsError;
+use crate::agent::policy::format_answer;
 use crate::catalog::error::read_json;
 use crate::catalog::load_databases;
-use crate::catalog::question::{AnswerType, Difficulty, Question, Source, Split};
+use crate::catalog::question::{
+    sql_orders_result, AnswerType, Difficulty, Question, Source, Split,
+};
 use crate::catalog::questions::{execute_on, is_empty_gold, read_db_list};
 use crate::catalog::schema::Database;
 use crate::catalog::spider_import::{assign_splits, write_questions};
 use crate::database::connection::open_hardened;
+use crate::database::value::Cell;
+use crate::reward::config::RewardConfig;
+use crate::reward::verify::{verify_answer, Gold};
 
 #[derive(Debug, Clone, Args)]
 pub struct ImportSetsArgs {
@@ -183,6 +190,17 @@ fn dev_labels(path: &Path) -> Result<(DevLabels, usize, usize), QuestionsError> 
     Ok((labels, agree, total))
 }
 
+/// Whether the gold answer, written out as an agent would write it, is accepted by the answer
+/// verifier: a question no answer can win teaches nothing, so it is left out.
+fn answerable(gold_sql: &str, rows: &[Vec<Cell>], answer_type: AnswerType) -> bool {
+    let gold = Gold {
+        rows,
+        answer_type,
+        ordered: sql_orders_result(gold_sql),
+    };
+    verify_answer(&RewardConfig::default(), &format_answer(rows), &gold).correct
+}
+
 /// Converts one set's records, proving each gold on its database.
 fn convert(
     spec: &SetSpec,
@@ -230,6 +248,13 @@ fn convert(
         };
         if is_empty_gold(&rows) {
             report.empty_gold += 1;
+        } else if !answerable(&gold_sql, &rows, AnswerType::of_result(columns, &rows)) {
+            report.left_out.push((
+                id,
+                "no written answer is accepted for this gold (blank cells, or too long to write)"
+                    .into(),
+            ));
+            continue;
         }
         let key = (base_db(&r.db_id).to_owned(), normalize_sql(&gold_sql));
         let difficulty = labels
