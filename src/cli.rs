@@ -59,6 +59,10 @@ pub enum QuestionsCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Convert Spider's training questions and the Spider-Syn, Spider-Realistic and Spider-DK
+    /// dev variants into question files (one source each), proving every gold SQL; records whose
+    /// database is missing or whose gold cannot be proven are left out and reported.
+    ImportSpiderSets(crate::questions::spider_sets::ImportSetsArgs),
     /// Generate questions (exactly one of --template, --procedural, --llm-gen, or --all), prove
     /// them like every question file and write them to --out.
     Generate(crate::questions::generate::GenerateArgs),

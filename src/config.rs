@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::catalog::proof_cache::ProofCache;
 use crate::database::limits::{self, QueryLimits};
 use crate::reward::config::{RewardConfig, RewardTiming};
 use crate::session::episode::{self, EpisodeRules};
@@ -85,6 +86,14 @@ pub struct ServeArgs {
     /// never set in production.
     #[arg(long, env = "OPENENV_VALIDATION_TOKEN", hide_env_values = true)]
     pub validation_token: Option<String>,
+    /// Directory recording that the gold proof passed on exactly the data's files (by hash), so
+    /// a restart on unchanged data skips running every gold (default: $XDG_CACHE_HOME/sqlenv or
+    /// ~/.cache/sqlenv).
+    #[arg(long, env = "SQLENV_PROOF_CACHE")]
+    pub proof_cache: Option<PathBuf>,
+    /// Run every gold SQL at start-up whatever the proof cache says.
+    #[arg(long, env = "SQLENV_NO_PROOF_CACHE")]
+    pub no_proof_cache: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +111,8 @@ pub struct ServerConfig {
     pub reward: Arc<RewardConfig>,
     pub shutdown_grace: Duration,
     pub validation_token: Option<Arc<str>>,
+    /// `None`: every start runs every gold.
+    pub proof_cache: Option<ProofCache>,
 }
 
 fn seconds(name: &str, value: f64) -> Result<Duration, String> {
@@ -187,6 +198,13 @@ impl ServeArgs {
             validation_token: match self.validation_token {
                 None => None,
                 Some(token) => Some(crate::session::telemetry::check_token(&token)?.into()),
+            },
+            proof_cache: if self.no_proof_cache {
+                None
+            } else {
+                self.proof_cache
+                    .or_else(ProofCache::default_dir)
+                    .map(ProofCache::new)
             },
         })
     }

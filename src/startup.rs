@@ -45,7 +45,7 @@ impl Application {
     /// Loads the catalog from the configured data directory and builds the server on it.
     /// Must run inside an actix system.
     pub fn build(config: ServerConfig) -> Result<Application, StartupError> {
-        let catalog = Catalog::load(&config.data_dir)?;
+        let catalog = Catalog::load_with(&config.data_dir, config.proof_cache.as_ref())?;
         Self::build_with_catalog(config, Arc::new(catalog))
     }
 

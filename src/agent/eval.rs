@@ -20,6 +20,7 @@ use super::policy::PolicyKind;
 use super::runner::{play_episode, EpisodeRecord, RunError};
 use super::second_session;
 use crate::catalog::question::{Difficulty, Question, Split};
+use crate::catalog::sets::QuestionSet;
 use crate::catalog::{Catalog, CatalogError};
 use crate::config::ServeArgs;
 use crate::startup::Application;
@@ -53,12 +54,38 @@ pub struct EvalArgs {
     /// Split whose questions are played: train or eval.
     #[arg(long, default_value = "eval", value_parser = parse_split)]
     pub split: Split,
+    /// Question sets to play, comma-separated, each reported on its own and side by side:
+    /// spider, spider-syn, spider-realistic, spider-dk, template, procedural, llm-gen, or
+    /// `robustness` for spider and its three variants (default: what a reset naming no set draws
+    /// from the split; for eval, Spider's dev questions only).
+    #[arg(long)]
+    pub set: Option<String>,
     /// Writes the summary (and every episode's record) as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
     /// WebSocket sessions played at once.
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
+}
+
+/// Parses `--set`: set names separated by commas, or `robustness`.
+pub fn parse_sets(text: &str) -> Result<Vec<QuestionSet>, String> {
+    if text.trim() == "robustness" {
+        return Ok(std::iter::once(QuestionSet::Spider)
+            .chain(QuestionSet::ROBUSTNESS)
+            .collect());
+    }
+    text.split(',')
+        .map(|name| {
+            QuestionSet::from_name(name.trim()).ok_or_else(|| {
+                let names: Vec<&str> = QuestionSet::ALL.iter().map(|s| s.as_str()).collect();
+                format!(
+                    "unknown set '{name}'; use robustness or a comma-separated list of: {}",
+                    names.join(", ")
+                )
+            })
+        })
+        .collect()
 }
 
 fn parse_split(s: &str) -> Result<Split, String> {
@@ -73,12 +100,14 @@ fn parse_split(s: &str) -> Result<Split, String> {
 pub enum EvalError {
     #[error("unknown policy '{0}'; use all or a comma-separated list of: {names}", names = policy_names())]
     UnknownPolicy(String),
+    #[error("--set: {0}")]
+    UnknownSet(String),
     #[error("--concurrency must be at least 1")]
     NoConcurrency,
     #[error(transparent)]
     Catalog(#[from] CatalogError),
-    #[error("no served question in the {0} split")]
-    NoQuestions(&'static str),
+    #[error("no served question in {set} of the {split} split")]
+    NoQuestions { split: &'static str, set: String },
     #[error("cannot start the in-process server: {0}")]
     Server(String),
     #[error("{policy}: cannot open a session: {source}")]
@@ -116,25 +145,28 @@ pub fn parse_policies(text: &str) -> Result<Vec<PolicyKind>, EvalError> {
         .collect()
 }
 
-/// The questions of `episodes` episodes: the split's served questions in catalog order, the
-/// first `n` of them, cycling when `n` is larger.
+/// The questions of `episodes` episodes: the served questions of the split and set (`None`:
+/// the split's default sets) in catalog order, the first `n` of them, cycling when `n` is larger.
 pub fn episode_questions(
     catalog: &Catalog,
     split: Split,
+    set: Option<QuestionSet>,
     episodes: Option<usize>,
 ) -> Result<Vec<Arc<Question>>, EvalError> {
-    let pool: Vec<Arc<Question>> = catalog
-        .questions()
-        .served()
-        .iter()
-        .filter(|q| q.split == split)
-        .cloned()
-        .collect();
+    let pool = catalog.questions().served_in(split, set);
     if pool.is_empty() {
-        return Err(EvalError::NoQuestions(split.as_str()));
+        return Err(EvalError::NoQuestions {
+            split: split.as_str(),
+            set: set_label(set).to_owned(),
+        });
     }
     let n = episodes.unwrap_or(pool.len());
     Ok(pool.iter().cycle().take(n).cloned().collect())
+}
+
+/// How a report names a set: its name, or `default` for what a reset naming no set draws.
+pub fn set_label(set: Option<QuestionSet>) -> &'static str {
+    set.map_or("default", QuestionSet::as_str)
 }
 
 /// Averages over a set of episodes.
@@ -170,6 +202,8 @@ impl Summary {
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicyReport {
     pub policy: &'static str,
+    /// The question set played (`default`: the split's default sets).
+    pub set: &'static str,
     pub overall: Summary,
     /// Only the difficulties that occur, easiest first.
     pub by_difficulty: BTreeMap<Difficulty, Summary>,
@@ -178,6 +212,14 @@ pub struct PolicyReport {
 
 impl PolicyReport {
     pub fn new(policy: PolicyKind, episodes: Vec<EpisodeRecord>) -> Self {
+        Self::for_set(policy, None, episodes)
+    }
+
+    pub fn for_set(
+        policy: PolicyKind,
+        set: Option<QuestionSet>,
+        episodes: Vec<EpisodeRecord>,
+    ) -> Self {
         let by_difficulty = Difficulty::ALL
             .into_iter()
             .filter_map(|d| {
@@ -187,6 +229,7 @@ impl PolicyReport {
             .collect();
         PolicyReport {
             policy: policy.name(),
+            set: set_label(set),
             overall: Summary::of(&episodes),
             by_difficulty,
             episodes,
@@ -308,8 +351,10 @@ struct JsonSummary<'a> {
     generated_by: &'static str,
     unix_time: u64,
     split: &'static str,
+    sets: Vec<&'static str>,
     seed: u64,
-    episodes_per_policy: usize,
+    /// Episodes each policy played on each set.
+    episodes_per_set: BTreeMap<&'static str, usize>,
     server: &'a str,
     policies: &'a [PolicyReport],
 }
@@ -350,8 +395,22 @@ pub fn run(args: EvalArgs) -> Result<(), EvalError> {
     if args.concurrency == 0 {
         return Err(EvalError::NoConcurrency);
     }
+    let sets: Vec<Option<QuestionSet>> = match &args.set {
+        Some(text) => parse_sets(text)
+            .map_err(EvalError::UnknownSet)?
+            .into_iter()
+            .map(Some)
+            .collect(),
+        None => vec![None],
+    };
     let catalog = Arc::new(Catalog::load(&args.data_dir)?);
-    let questions = episode_questions(&catalog, args.split, args.episodes)?;
+    let mut plays = Vec::with_capacity(sets.len());
+    for set in &sets {
+        plays.push((
+            *set,
+            episode_questions(&catalog, args.split, *set, args.episodes)?,
+        ));
+    }
     let reports = actix_web::rt::System::new().block_on(async {
         let (url, server) = match &args.url {
             Some(url) => (url.clone(), None),
@@ -361,28 +420,48 @@ pub fn run(args: EvalArgs) -> Result<(), EvalError> {
                 (url, Some(handle))
             }
         };
-        eprintln!(
-            "playing {} episodes per policy ({} split) against {url}",
-            questions.len(),
-            args.split.as_str()
-        );
-        let reports = evaluate(
-            &policies,
-            &questions,
-            &catalog,
-            &url,
-            args.seed,
-            args.concurrency,
-            true,
-        )
-        .await;
+        let mut reports = Vec::new();
+        let mut failure = None;
+        for (set, questions) in &plays {
+            eprintln!(
+                "playing {} episodes per policy ({} split, set {}) against {url}",
+                questions.len(),
+                args.split.as_str(),
+                set_label(*set)
+            );
+            match evaluate(
+                &policies,
+                questions,
+                &catalog,
+                &url,
+                args.seed,
+                args.concurrency,
+                true,
+            )
+            .await
+            {
+                Ok(played) => reports.extend(played.into_iter().map(|mut r| {
+                    r.set = set_label(*set);
+                    r
+                })),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
         if let Some(handle) = server {
             handle.stop(true).await;
         }
-        reports.map(|r| (r, url))
+        match failure {
+            Some(e) => Err(e),
+            None => Ok((reports, url)),
+        }
     })?;
     let (reports, url) = reports;
-    if let [report] = reports.as_slice() {
+    if sets.len() > 1 {
+        print!("{}", set_table(&reports));
+    } else if let [report] = reports.as_slice() {
         print!("{}", difficulty_table(report));
     } else {
         print!("{}", policy_table(&reports));
@@ -394,8 +473,12 @@ pub fn run(args: EvalArgs) -> Result<(), EvalError> {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
             split: args.split.as_str(),
+            sets: sets.iter().map(|s| set_label(*s)).collect(),
             seed: args.seed,
-            episodes_per_policy: questions.len(),
+            episodes_per_set: plays
+                .iter()
+                .map(|(set, q)| (set_label(*set), q.len()))
+                .collect(),
             server: if args.url.is_some() {
                 &url
             } else {
@@ -414,6 +497,42 @@ pub fn run(args: EvalArgs) -> Result<(), EvalError> {
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// Several sets: a row per policy and set, so each robustness set reads beside the plain dev
+/// set, as a Markdown table.
+pub fn set_table(reports: &[PolicyReport]) -> String {
+    let mut out = String::from("| policy | set | episodes | accuracy | mean return |");
+    let mut rule = String::from("|---|---|---:|---:|---:|");
+    for d in Difficulty::ALL {
+        let _ = write!(out, " {} |", d.as_str());
+        rule.push_str("---:|");
+    }
+    out.push('\n');
+    out.push_str(&rule);
+    out.push('\n');
+    for r in reports {
+        let s = &r.overall;
+        let _ = write!(
+            out,
+            "| {} | {} | {} | {} | {:.3} |",
+            r.policy,
+            r.set,
+            s.episodes,
+            percent(s.accuracy),
+            s.mean_return
+        );
+        for d in Difficulty::ALL {
+            match r.by_difficulty.get(&d) {
+                Some(s) => {
+                    let _ = write!(out, " {} |", percent(s.accuracy));
+                }
+                None => out.push_str(" – |"),
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn percent(x: f64) -> String {
@@ -540,6 +659,17 @@ mod tests {
         assert_ne!(a, episode_seed(0, PolicyKind::AnswerGuessing, 0));
         assert_ne!(a, episode_seed(1, PolicyKind::Random, 0));
         assert_eq!(a, episode_seed(0, PolicyKind::Random, 0));
+    }
+
+    #[test]
+    fn sets_parse_by_name_list_or_robustness() {
+        assert_eq!(
+            parse_sets("spider-syn, spider").unwrap(),
+            [QuestionSet::SpiderSyn, QuestionSet::Spider]
+        );
+        assert_eq!(parse_sets("robustness").unwrap().len(), 4);
+        let err = parse_sets("spider,nope").unwrap_err();
+        assert!(err.contains("nope") && err.contains("spider-dk"), "{err}");
     }
 
     #[test]

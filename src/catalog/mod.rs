@@ -10,10 +10,12 @@
 
 pub mod error;
 pub mod exclusions;
+pub mod proof_cache;
 pub mod proven;
 pub mod question;
 pub mod questions;
 pub mod schema;
+pub mod sets;
 pub mod spider_import;
 pub mod suspects;
 pub mod ties;
@@ -21,11 +23,13 @@ pub mod ties;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde::Deserialize;
 
 use crate::database::connection::open_read_only;
 pub use error::CatalogError;
+use proof_cache::ProofCache;
 use questions::QuestionBank;
 use schema::Database;
 
@@ -45,11 +49,56 @@ pub struct Catalog {
 impl Catalog {
     /// Loads and checks everything under `data_dir`.
     pub fn load(data_dir: &Path) -> Result<Catalog, CatalogError> {
+        Self::load_with(data_dir, None)
+    }
+
+    /// [`Catalog::load`], skipping the gold SQL runs when `cache` records that the proof passed
+    /// on exactly these files (and recording it when it passes).
+    pub fn load_with(data_dir: &Path, cache: Option<&ProofCache>) -> Result<Catalog, CatalogError> {
+        let started = Instant::now();
         let databases = load_databases(data_dir)?;
+        let opened = started.elapsed();
         let dir = data_dir.join("questions");
         let listed = questions::read_db_list(&dir, &databases)?;
-        let files = questions::read_question_files(&dir)?;
-        let mut proofs = questions::validate(&files, &databases, &listed)?;
+        let paths = questions::question_paths(&dir)?;
+        let files = questions::read_files(&paths)?;
+        let read = started.elapsed();
+        let key = match cache {
+            Some(_) => proof_cache::proof_key(data_dir, &paths, databases.values())
+                .map_err(|source| CatalogError::Read {
+                    path: data_dir.to_owned(),
+                    source,
+                })
+                .map(Some)?,
+            None => None,
+        };
+        let hashed = started.elapsed();
+        let cached = match (cache, &key) {
+            (Some(cache), Some(key)) => cache.load(key),
+            _ => None,
+        };
+        let golds_run = cached.is_none();
+        let mut proofs = match cached {
+            Some(proofs) => {
+                questions::validate_records(&files, &databases, &listed, false)?;
+                proofs
+            }
+            None => {
+                let proofs = questions::validate_records(&files, &databases, &listed, true)?;
+                if let (Some(cache), Some(key)) = (cache, &key) {
+                    cache.record(key, &proofs);
+                }
+                proofs
+            }
+        };
+        tracing::info!(
+            databases_ms = opened.as_millis() as u64,
+            read_questions_ms = (read - opened).as_millis() as u64,
+            hash_ms = (hashed - read).as_millis() as u64,
+            prove_ms = (started.elapsed() - hashed).as_millis() as u64,
+            golds_run,
+            "catalog loaded and proven"
+        );
         let known = files
             .iter()
             .flat_map(|(_, r)| r.iter().map(|q| q.id.as_str()))

@@ -3,6 +3,8 @@
 //! suspect ordering or values ([`super::suspects`]). Kept on the loaded question, never in the
 //! question file.
 
+use serde::{Deserialize, Serialize};
+
 use super::question::sql_orders_result;
 use super::suspects::{result_suspects, Suspect};
 use super::ties::{analyse, OrderCheck, TieGroups};
@@ -10,7 +12,7 @@ use crate::database::reads::ReadSet;
 use crate::database::value::Cell;
 
 /// Facts about a proven gold, attached to its question when the catalog loads.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProvenGold {
     /// The gold result's column names, in order.
     pub columns: Vec<String>,

@@ -120,13 +120,56 @@ impl Difficulty {
     }
 }
 
+/// Where a question comes from. Spider's own dev questions are `spider`; each other human-written
+/// set has its own source, so a file, a count or a reset can always tell them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
+    /// Spider's dev questions (on the dev databases).
     Spider,
+    /// Spider's training questions (on the training databases).
+    SpiderTrain,
+    /// Spider-Syn: the dev questions with schema words replaced by synonyms.
+    SpiderSyn,
+    /// Spider-Realistic: dev questions with explicit column mentions removed.
+    SpiderRealistic,
+    /// Spider-DK: dev questions needing domain knowledge.
+    SpiderDk,
     Template,
     Procedural,
     LlmGen,
+}
+
+impl Source {
+    pub const ALL: [Source; 8] = [
+        Self::Spider,
+        Self::SpiderTrain,
+        Self::SpiderSyn,
+        Self::SpiderRealistic,
+        Self::SpiderDk,
+        Self::Template,
+        Self::Procedural,
+        Self::LlmGen,
+    ];
+
+    /// The name stored in question files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Spider => "spider",
+            Self::SpiderTrain => "spider_train",
+            Self::SpiderSyn => "spider_syn",
+            Self::SpiderRealistic => "spider_realistic",
+            Self::SpiderDk => "spider_dk",
+            Self::Template => "template",
+            Self::Procedural => "procedural",
+            Self::LlmGen => "llm_gen",
+        }
+    }
+
+    /// Written by a program from a schema, not by a person.
+    pub fn is_generated(self) -> bool {
+        matches!(self, Self::Template | Self::Procedural | Self::LlmGen)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

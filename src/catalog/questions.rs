@@ -1,7 +1,7 @@
 //! Loading question files and proving every record against its database: the gold SQL must run
 //! under the same read-only guard agents get and return exactly the stored gold answer.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use super::exclusions::{Exclusions, EXCLUSIONS_FILE};
 use super::proven::{prove, ProvenGold};
 use super::question::{AnswerType, Difficulty, Question, Split};
 use super::schema::Database;
+use super::sets::QuestionSet;
 use crate::database::connection::open_hardened;
 use crate::database::limits::{QueryLimits, KEPT_ROWS};
 use crate::database::query::run_query_reading;
@@ -55,23 +56,41 @@ pub fn question_paths(dir: &Path) -> Result<Vec<PathBuf>, CatalogError> {
     Ok(paths)
 }
 
-/// Reads `db_list.json` in `dir` (a JSON array of db_ids) and checks every database it lists
-/// is loaded (listed in tables.json).
+/// The databases questions may use, each with its split: a training database serves only
+/// `train` questions, a dev (eval) database only `eval` ones, so a model trained on `train`
+/// never sees an eval schema.
+pub type DbSplits = BTreeMap<String, Split>;
+
+/// `db_list.json` as written: the training databases and the eval (Spider dev) databases.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DbList {
+    train: Vec<String>,
+    eval: Vec<String>,
+}
+
+/// Reads `db_list.json` in `dir` (`{"train": [db_id, ...], "eval": [db_id, ...]}`) and checks
+/// every database it lists is loaded (listed in tables.json) and listed once.
 pub fn read_db_list(
     dir: &Path,
     databases: &BTreeMap<String, Arc<Database>>,
-) -> Result<BTreeSet<String>, CatalogError> {
+) -> Result<DbSplits, CatalogError> {
     let path = dir.join(DB_LIST_FILE);
-    let listed: Vec<String> = read_json(&path)?;
-    let mut set = BTreeSet::new();
+    let list: DbList = read_json(&path)?;
+    let mut splits = DbSplits::new();
     let mut errors = Vec::new();
-    for db_id in listed {
+    let listed = list
+        .train
+        .into_iter()
+        .map(|db| (db, Split::Train))
+        .chain(list.eval.into_iter().map(|db| (db, Split::Eval)));
+    for (db_id, split) in listed {
         if !databases.contains_key(&db_id) {
             errors.push(CatalogError::Invalid {
                 path: path.clone(),
                 message: format!("lists '{db_id}', which tables.json does not"),
             });
-        } else if !set.insert(db_id.clone()) {
+        } else if splits.insert(db_id.clone(), split).is_some() {
             errors.push(CatalogError::Invalid {
                 path: path.clone(),
                 message: format!("lists '{db_id}' twice"),
@@ -80,7 +99,7 @@ pub fn read_db_list(
     }
     match CatalogError::from_list(errors) {
         Some(e) => Err(e),
-        None => Ok(set),
+        None => Ok(splits),
     }
 }
 
@@ -177,8 +196,10 @@ pub fn execute_gold(db: &Database, sql: &str) -> Result<(usize, Vec<Vec<Cell>>),
     execute_on(&conn, sql).map(|(columns, rows, _)| (columns.len(), rows))
 }
 
-/// Runs gold SQL, returning the result's column names, its rows and what it reads.
-fn execute_on(
+/// Runs `sql` like [`execute_gold`] on an already open hardened connection (see
+/// [`open_hardened`]), for work that runs many golds on one database: the result's column
+/// names, its rows and what it reads.
+pub fn execute_on(
     conn: &rusqlite::Connection,
     sql: &str,
 ) -> Result<(Vec<String>, Vec<Vec<Cell>>, ReadSet), String> {
@@ -220,14 +241,26 @@ fn check_record(q: &Question, conn: &rusqlite::Connection) -> Result<ProvenGold,
     Ok(prove(conn, &q.gold_sql, columns, &q.gold_answer, reads))
 }
 
-/// Validates all records of all files: unique ids, databases listed in `db_list.json` (`listed`),
-/// gold SQL and gold answers. Every problem is reported, not just the first. Records are checked
-/// in parallel, one thread per core, grouped by database. Returns what each proof established,
-/// by question id.
+/// Validates all records of all files: unique ids, databases listed in `db_list.json` (`listed`)
+/// with the record's split, gold SQL and gold answers. Every problem is reported, not just the
+/// first. Records are checked in parallel, one thread per core, grouped by database. Returns what
+/// each proof established, by question id.
 pub fn validate(
     files: &[(PathBuf, Vec<Question>)],
     databases: &BTreeMap<String, Arc<Database>>,
-    listed: &BTreeSet<String>,
+    listed: &DbSplits,
+) -> Result<HashMap<String, ProvenGold>, CatalogError> {
+    validate_records(files, databases, listed, true)
+}
+
+/// [`validate`], running the gold SQL only when `prove_golds` (the other checks always run, and
+/// no proofs are returned without it); skipping it is for data whose proofs are cached
+/// ([`super::proof_cache`]).
+pub fn validate_records(
+    files: &[(PathBuf, Vec<Question>)],
+    databases: &BTreeMap<String, Arc<Database>>,
+    listed: &DbSplits,
+    prove_golds: bool,
 ) -> Result<HashMap<String, ProvenGold>, CatalogError> {
     let mut errors = Vec::new();
     let mut proofs = HashMap::new();
@@ -251,18 +284,30 @@ pub fn validate(
                 errors.push(fail(format!("db_id: unknown database '{}'", q.db_id)));
                 continue;
             }
-            if !listed.contains(&q.db_id) {
-                errors.push(fail(format!(
-                    "db_id: '{}' is not listed in {DB_LIST_FILE}",
-                    q.db_id
-                )));
-                continue;
+            match listed.get(&q.db_id) {
+                None => {
+                    errors.push(fail(format!(
+                        "db_id: '{}' is not listed in {DB_LIST_FILE}",
+                        q.db_id
+                    )));
+                    continue;
+                }
+                Some(&split) if split != q.split => errors.push(fail(format!(
+                    "split: '{}' is a {} database in {DB_LIST_FILE}, so its questions are {}",
+                    q.db_id,
+                    split.as_str(),
+                    split.as_str()
+                ))),
+                Some(_) => {}
             }
             by_db
                 .entry(q.db_id.as_str())
                 .or_default()
                 .push((path, index, q));
         }
+    }
+    if !prove_golds {
+        by_db.clear();
     }
     let mut groups: Vec<_> = by_db.into_iter().collect();
     groups.sort_by_key(|(db, _)| *db);
@@ -345,6 +390,8 @@ pub struct QuestionFilter {
     pub db_id: Option<String>,
     pub difficulty: Option<Difficulty>,
     pub split: Option<Split>,
+    /// `None`: the default sets for the split ([`QuestionSet::in_default`]).
+    pub set: Option<QuestionSet>,
 }
 
 /// The loaded questions; only those with a non-empty gold answer that are not excluded are
@@ -353,6 +400,9 @@ pub struct QuestionFilter {
 pub struct QuestionBank {
     served: Vec<Arc<Question>>,
     by_id: HashMap<String, Arc<Question>>,
+    /// The served questions of each split and set (`None`: the split's default sets), in
+    /// catalog order.
+    lists: HashMap<(Split, Option<QuestionSet>), Vec<Arc<Question>>>,
     empty_gold: usize,
     excluded: Exclusions,
     excluded_count: usize,
@@ -383,6 +433,18 @@ impl QuestionBank {
             }
             bank.by_id.insert(q.id.clone(), q);
         }
+        for split in [Split::Train, Split::Eval] {
+            let sets = QuestionSet::ALL.into_iter().map(Some).chain([None]);
+            for set in sets {
+                let list = bank
+                    .served
+                    .iter()
+                    .filter(|q| q.split == split && QuestionSet::admits(set, q.source, Some(split)))
+                    .cloned()
+                    .collect();
+                bank.lists.insert((split, set), list);
+            }
+        }
         bank
     }
 
@@ -410,27 +472,22 @@ impl QuestionBank {
         self.by_id.is_empty()
     }
 
+    /// Every served question, in catalog order (question files by name, records in file order).
     pub fn served(&self) -> &[Arc<Question>] {
         &self.served
+    }
+
+    /// The served questions of `split` in `set` (`None`: what a reset naming no set draws
+    /// from), in catalog order. The order is stable for the same data, so a position in this
+    /// list names a question: the Task API's task list, whose indices `reset(split, index)`
+    /// takes.
+    pub fn served_in(&self, split: Split, set: Option<QuestionSet>) -> &[Arc<Question>] {
+        self.lists.get(&(split, set)).map_or(&[], Vec::as_slice)
     }
 
     /// Questions kept in the files but not served because their gold result is empty.
     pub fn empty_gold(&self) -> usize {
         self.empty_gold
-    }
-
-    /// The served questions of `split` in a stable order (by id): the Task API's task list, whose
-    /// indices `reset(split, index)` takes. Only what is loaded decides it, so the same data
-    /// gives the same indices in every process.
-    pub fn in_split(&self, split: Split) -> Vec<Arc<Question>> {
-        let mut questions: Vec<Arc<Question>> = self
-            .served
-            .iter()
-            .filter(|q| q.split == split)
-            .cloned()
-            .collect();
-        questions.sort_by(|a, b| a.id.cmp(&b.id));
-        questions
     }
 
     /// A served question by id.
@@ -453,18 +510,40 @@ impl QuestionBank {
         filter: &QuestionFilter,
         rng: &mut impl Rng,
     ) -> Result<Arc<Question>, String> {
-        let matching: Vec<&Arc<Question>> = self
-            .served
+        let pool: &[Arc<Question>] = match filter.split {
+            Some(split) => self.served_in(split, filter.set),
+            None => &self.served,
+        };
+        let matching: Vec<&Arc<Question>> = pool
             .iter()
+            .filter(|q| filter.split.is_some() || QuestionSet::admits(filter.set, q.source, None))
             .filter(|q| filter.db_id.as_ref().is_none_or(|db| *db == q.db_id))
             .filter(|q| filter.difficulty.is_none_or(|d| d == q.difficulty))
-            .filter(|q| filter.split.is_none_or(|s| s == q.split))
             .collect();
         if matching.is_empty() {
-            return Err(format!("no served question matches {filter:?}"));
+            return Err(no_match(filter));
         }
         Ok(matching[rng.gen_range(0..matching.len())].clone())
     }
+}
+
+/// Says what was asked for in the reset's own terms, and where the variants are.
+fn no_match(filter: &QuestionFilter) -> String {
+    let mut asked = Vec::new();
+    if let Some(db) = &filter.db_id {
+        asked.push(format!("db_id={db}"));
+    }
+    if let Some(d) = filter.difficulty {
+        asked.push(format!("difficulty={}", d.as_str()));
+    }
+    if let Some(s) = filter.split {
+        asked.push(format!("split={}", s.as_str()));
+    }
+    match filter.set {
+        Some(set) => asked.push(format!("set={}", set.as_str())),
+        None => asked.push("the default sets (name a set for spider-syn, spider-realistic or spider-dk, or for generated questions in eval)".into()),
+    }
+    format!("no served question matches {}", asked.join(", "))
 }
 
 #[cfg(test)]

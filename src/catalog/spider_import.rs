@@ -1,19 +1,15 @@
 //! Converting Spider's dev questions into the project's question files: each gold SQL is run on
-//! the bundled database to record its result, and a deterministic train/eval split is assigned.
+//! the bundled database to record its result, and the split is its database's.
 
-use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use super::error::{read_json, CatalogError};
 use super::load_databases;
 use super::question::{AnswerType, Difficulty, Question, Source, Split};
-use super::questions::execute_gold;
-
-/// One in this many distinct gold queries of a (database, difficulty) group goes to eval.
-pub const EVAL_EVERY: usize = 5;
+use super::questions::{execute_gold, read_db_list, DbSplits, DB_LIST_FILE};
 
 /// A record of Spider's `dev.json` as bundled (the fields kept by the attribution notes).
 #[derive(Debug, Deserialize)]
@@ -29,6 +25,7 @@ struct SpiderRecord {
 pub fn import_spider_dev(dev_json: &Path, data_dir: &Path) -> Result<Vec<Question>, CatalogError> {
     let records: Vec<SpiderRecord> = read_json(dev_json)?;
     let databases = load_databases(data_dir)?;
+    let splits = read_db_list(&data_dir.join("questions"), &databases)?;
     let mut questions = Vec::with_capacity(records.len());
     for (index, r) in records.into_iter().enumerate() {
         let fail = |message: String| CatalogError::Record {
@@ -55,38 +52,21 @@ pub fn import_spider_dev(dev_json: &Path, data_dir: &Path) -> Result<Vec<Questio
             split: Split::Train,
         });
     }
-    assign_splits(&mut questions);
+    assign_splits(&mut questions, &splits)?;
     Ok(questions)
 }
 
-/// Stratified, deterministic split: within each (database, difficulty) group, every
-/// [`EVAL_EVERY`]th distinct gold query goes to eval. Paraphrases share a gold query, so they
-/// land in the same split and eval never holds a reworded training question.
-pub fn assign_splits(questions: &mut [Question]) {
-    let mut units: HashMap<(String, Difficulty), Vec<String>> = HashMap::new();
+/// Sets every question's split to its database's: Spider's split is by database, so a model
+/// trained on `train` is evaluated on schemas it has never seen. A database missing from
+/// `db_list.json` is an error naming it.
+pub fn assign_splits(questions: &mut [Question], splits: &DbSplits) -> Result<(), CatalogError> {
     for q in questions.iter_mut() {
-        let sql = normalize_sql(&q.gold_sql);
-        let group = units.entry((q.db_id.clone(), q.difficulty)).or_default();
-        let position = match group.iter().position(|s| *s == sql) {
-            Some(p) => p,
-            None => {
-                group.push(sql);
-                group.len() - 1
-            }
-        };
-        q.split = if position % EVAL_EVERY == EVAL_EVERY - 1 {
-            Split::Eval
-        } else {
-            Split::Train
-        };
+        q.split = *splits.get(&q.db_id).ok_or_else(|| CatalogError::Invalid {
+            path: PathBuf::from(DB_LIST_FILE),
+            message: format!("does not list '{}' (question {})", q.db_id, q.id),
+        })?;
     }
-}
-
-fn normalize_sql(sql: &str) -> String {
-    sql.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    Ok(())
 }
 
 /// Writes questions as a JSON array with one record per line, so diffs stay readable.

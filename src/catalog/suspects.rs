@@ -3,7 +3,7 @@
 //! answered, as if it were a value. Found when the catalog proves each gold; `sqlenv questions
 //! audit` lists them and `data/questions/exclusions.json` keeps such golds from being served.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::database::value::Cell;
 use crate::reward::numbers::{is_number_text, parse_number};
@@ -12,7 +12,7 @@ use crate::reward::numbers::{is_number_text, parse_number};
 pub const NULL_LIKE: [&str; 4] = ["null", "none", "n/a", ""];
 
 /// One reason to distrust a gold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Suspect {
     /// A sort key is text holding numbers, and as text it sorts them out of numeric order.

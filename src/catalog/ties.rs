@@ -14,6 +14,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use sqlparser::ast::{
     Expr, LimitClause, OrderByKind, OrderBySort, Query, SelectItem, SetExpr, Statement, Value,
 };
@@ -30,13 +31,13 @@ const TIE_QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The rows an ordered gold may hold, position by position: the answer's rows are split into
 /// runs of `take` rows, one per segment, and each run must be `take` distinct rows of its pool.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TieGroups {
     pub segments: Vec<Segment>,
 }
 
 /// One group of rows with equal sort keys that the gold's window covers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Segment {
     /// How many of the gold's rows fall in this group.
     pub take: usize,
@@ -52,7 +53,7 @@ impl TieGroups {
 }
 
 /// What the tie computation found for one gold.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub enum OrderCheck {
     /// No ORDER BY on the outer query: rows compare as a multiset.
     #[default]

@@ -2,10 +2,12 @@
 //! read-only connection the catalog uses to read schemas at start-up.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{limits::Limit, Connection, OpenFlags};
+use scheduled_thread_pool::ScheduledThreadPool;
 
 use super::guard;
 use super::limits::MAX_VALUE_BYTES;
@@ -37,7 +39,13 @@ pub fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
 /// Builds the pool of agent connections for one database file. Every connection is read-only
 /// three times over: opened read-only, `query_only` on, and an authorizer that permits reads only
 /// (each query installs its own, which also reports what it refused).
-pub fn open_pool(path: &Path, max_size: u32) -> Result<Pool, r2d2::Error> {
+/// Connections open lazily (`min_idle` 0), when a query first needs one, so a database nobody
+/// plays costs no connection. `helpers` runs r2d2's background work for all pools.
+pub fn open_pool(
+    path: &Path,
+    max_size: u32,
+    helpers: Arc<ScheduledThreadPool>,
+) -> Result<Pool, r2d2::Error> {
     let manager = SqliteConnectionManager::file(immutable_uri(path))
         .with_flags(read_only_flags())
         .with_init(harden);
@@ -45,7 +53,22 @@ pub fn open_pool(path: &Path, max_size: u32) -> Result<Pool, r2d2::Error> {
         .max_size(max_size)
         .min_idle(Some(0))
         .connection_timeout(CONNECTION_TIMEOUT)
+        .thread_pool(helpers)
         .build(manager)
+}
+
+/// Threads of the helper pool all databases' connection pools share: r2d2 only uses them to
+/// open and reap connections in the background.
+pub const POOL_HELPER_THREADS: usize = 2;
+
+/// The helper pool to pass to [`open_pool`].
+pub fn pool_helpers() -> Arc<ScheduledThreadPool> {
+    Arc::new(
+        ScheduledThreadPool::builder()
+            .num_threads(POOL_HELPER_THREADS)
+            .thread_name_pattern("r2d2-worker-{}")
+            .build(),
+    )
 }
 
 /// Opens one connection hardened exactly like the pool's, for start-up checks that must prove

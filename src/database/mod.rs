@@ -37,10 +37,11 @@ pub struct DatabasePool {
 /// Opens the pools for every database of the catalog. A worker holds one connection at a time,
 /// so `workers` connections per database is all that can ever be in use.
 pub fn open_pools(catalog: &Catalog, workers: usize) -> Result<Pools, (String, r2d2::Error)> {
+    let helpers = connection::pool_helpers();
     catalog
         .databases()
         .map(|db| {
-            connection::open_pool(&db.path, workers as u32)
+            connection::open_pool(&db.path, workers as u32, helpers.clone())
                 .map(|pool| {
                     let path = db.path.clone();
                     (db.db_id.clone(), DatabasePool { pool, path })

@@ -6,7 +6,7 @@
 
 /// The distinct (table, column) pairs a statement reads, names case-folded (SQLite's identifiers
 /// are case-insensitive). Small: one entry per distinct column, not per row.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReadSet {
     reads: Vec<(String, String)>,
 }

@@ -13,6 +13,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use crate::catalog::question::Difficulty;
+use crate::catalog::sets::QuestionSet;
 use crate::session::Services;
 
 const INDEX_HTML: &str = include_str!("playground/index.html");
@@ -75,7 +76,14 @@ async fn catalog(services: web::Data<Services>) -> HttpResponse {
             (db.db_id.as_str(), zero)
         })
         .collect();
-    for q in catalog.questions().served() {
+    // Only what a reset naming no set can draw: the robustness variants need `set=`, and a
+    // database with nothing else (Spider-DK's modified ones) is offered as empty.
+    let playable = catalog
+        .questions()
+        .served()
+        .iter()
+        .filter(|q| QuestionSet::of(q.source).in_default(None));
+    for q in playable.clone() {
         if let Some(per_difficulty) = counts.get_mut(q.db_id.as_str()) {
             *per_difficulty.entry(q.difficulty.as_str()).or_default() += 1;
         }
@@ -99,7 +107,7 @@ async fn catalog(services: web::Data<Services>) -> HttpResponse {
         .json(json!({
             "difficulties": difficulties,
             "databases": databases,
-            "questions_served": catalog.questions().served().len(),
+            "questions_served": playable.count(),
             "step_budget": services.rules.step_budget,
         }))
 }

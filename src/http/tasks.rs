@@ -155,7 +155,7 @@ async fn tasks(
 ) -> Result<HttpResponse, TaskError> {
     let req: SplitRequest = request(&env_name, &body)?;
     let split = split_named(&req.split)?;
-    let all = services.catalog.questions().in_split(split);
+    let all = services.catalog.questions().served_in(split, None);
     let shown = &all[..all.len().min(MAX_LISTED_TASKS)];
     Ok(HttpResponse::Ok().json(json!({ "tasks": specs(split, shown, 0), "env_name": ENV_NAME })))
 }
@@ -167,7 +167,7 @@ async fn num_tasks(
 ) -> Result<HttpResponse, TaskError> {
     let req: SplitRequest = request(&env_name, &body)?;
     let split = split_named(&req.split)?;
-    let count = services.catalog.questions().in_split(split).len();
+    let count = services.catalog.questions().served_in(split, None).len();
     Ok(HttpResponse::Ok().json(json!({ "num_tasks": count })))
 }
 
@@ -178,7 +178,7 @@ async fn task(
 ) -> Result<HttpResponse, TaskError> {
     let req: TaskRequest = request(&env_name, &body)?;
     let split = split_named(&req.split)?;
-    let all = services.catalog.questions().in_split(split);
+    let all = services.catalog.questions().served_in(split, None);
     let (i, q) = usize::try_from(req.index)
         .ok()
         .and_then(|i| all.get(i).map(|q| (i, q)))
@@ -193,7 +193,7 @@ async fn task_range(
 ) -> Result<HttpResponse, TaskError> {
     let req: RangeRequest = request(&env_name, &body)?;
     let split = split_named(&req.split)?;
-    let all = services.catalog.questions().in_split(split);
+    let all = services.catalog.questions().served_in(split, None);
     let start = slice_bound(req.start, all.len(), 0);
     let stop = slice_bound(req.stop, all.len(), all.len()).max(start);
     if stop - start > MAX_LISTED_TASKS {

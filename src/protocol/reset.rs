@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::catalog::question::{Difficulty, Split};
+use crate::catalog::sets::QuestionSet;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ResetParams {
@@ -23,6 +24,7 @@ pub struct ResetParams {
     #[serde(default)]
     #[schemars(schema_with = "difficulty_schema")]
     pub difficulty: Option<Difficulty>,
+    /// `train`: questions on Spider's training databases; `eval`: on its dev databases only.
     #[serde(default)]
     #[schemars(schema_with = "split_schema")]
     pub split: Option<Split>,
@@ -30,11 +32,18 @@ pub struct ResetParams {
     /// other filters and the seed then play no part in the choice.
     #[serde(default)]
     pub index: Option<u64>,
+    /// The question set: `spider` (Spider's own questions), a robustness variant of its dev
+    /// questions (`spider-syn`, `spider-realistic`, `spider-dk`, eval only) or generated
+    /// questions (`template`, `procedural`, `llm-gen`). Absent: Spider's questions, plus the
+    /// generated ones unless `split` is `eval`.
+    #[serde(default)]
+    #[schemars(schema_with = "set_schema")]
+    pub set: Option<QuestionSet>,
 }
 
 /// The keys a reset knows; a tool call naming any other key is refused (a model's typo should
 /// be told, not ignored).
-const KNOWN_KEYS: [&str; 7] = [
+const KNOWN_KEYS: [&str; 8] = [
     "seed",
     "episode_id",
     "question_id",
@@ -42,6 +51,7 @@ const KNOWN_KEYS: [&str; 7] = [
     "difficulty",
     "split",
     "index",
+    "set",
 ];
 
 /// Longest `episode_id`, `question_id` or `db_id` accepted. Real ones are far shorter; the cap
@@ -92,6 +102,11 @@ fn difficulty_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({ "type": ["string", "null"], "enum": names })
 }
 
+fn set_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = QuestionSet::ALL.iter().map(|s| s.as_str()).collect();
+    schemars::json_schema!({ "type": ["string", "null"], "enum": names })
+}
+
 fn split_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({ "type": ["string", "null"], "enum": [Split::Train.as_str(), Split::Eval.as_str()] })
 }
@@ -122,6 +137,10 @@ mod tests {
                 .unwrap();
         assert_eq!(p.seed, Some((-3i64) as u64));
         assert_eq!(p.difficulty, Some(Difficulty::Easy));
+        let p =
+            ResetParams::from_value(Some(json!({"set": "spider-syn", "split": "eval"}))).unwrap();
+        assert_eq!(p.set, Some(QuestionSet::SpiderSyn));
+        assert!(ResetParams::from_value(Some(json!({"set": "spider_syn"}))).is_err());
         assert!(ResetParams::from_value(Some(json!({"seed": 1.5}))).is_err());
         assert!(ResetParams::from_value(Some(json!({"difficulty": "impossible"}))).is_err());
         assert!(ResetParams::from_value(Some(json!([1]))).is_err());

@@ -13,6 +13,14 @@ use crate::catalog::questions::read_question_files;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SourceChoice {
     Spider,
+    #[value(name = "spider_train")]
+    SpiderTrain,
+    #[value(name = "spider_syn")]
+    SpiderSyn,
+    #[value(name = "spider_realistic")]
+    SpiderRealistic,
+    #[value(name = "spider_dk")]
+    SpiderDk,
     Template,
     Procedural,
     #[value(name = "llm_gen")]
@@ -25,6 +33,10 @@ impl SourceChoice {
         match self {
             SourceChoice::All => true,
             SourceChoice::Spider => source == Source::Spider,
+            SourceChoice::SpiderTrain => source == Source::SpiderTrain,
+            SourceChoice::SpiderSyn => source == Source::SpiderSyn,
+            SourceChoice::SpiderRealistic => source == Source::SpiderRealistic,
+            SourceChoice::SpiderDk => source == Source::SpiderDk,
             SourceChoice::Template => source == Source::Template,
             SourceChoice::Procedural => source == Source::Procedural,
             SourceChoice::LlmGen => source == Source::LlmGen,
@@ -38,7 +50,7 @@ pub struct InspectArgs {
     #[arg(
         long,
         value_enum,
-        value_name = "spider|template|procedural|llm_gen|all"
+        value_name = "spider|spider_train|spider_syn|spider_realistic|spider_dk|template|procedural|llm_gen|all"
     )]
     pub source: SourceChoice,
     /// Only questions about this database.

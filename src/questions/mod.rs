@@ -11,6 +11,7 @@ pub mod export;
 pub mod generate;
 pub mod inspect;
 pub mod progress;
+pub mod spider_sets;
 pub mod split;
 pub mod stats;
 pub mod validate;
@@ -31,6 +32,7 @@ pub fn run(command: QuestionsCommand) -> Result<(), QuestionsError> {
             println!("wrote {} questions to {}", questions.len(), out.display());
             Ok(())
         }
+        QuestionsCommand::ImportSpiderSets(args) => spider_sets::run(&args),
         QuestionsCommand::Generate(args) => generate::run(&args),
         QuestionsCommand::Inspect(args) => inspect::run(&args),
         QuestionsCommand::Stats(args) => stats::run(&args),

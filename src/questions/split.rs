@@ -1,14 +1,15 @@
-//! `sqlenv questions split`: recomputes the deterministic train/eval split of every question
-//! file in place, stratified by database and difficulty, over all files at once so the same
-//! gold query never sits in both splits.
+//! `sqlenv questions split`: recomputes the train/eval split of every question file in place.
+//! Spider splits by database: a question is `train` on a training database and `eval` on a dev
+//! database, as `db_list.json` lists them, so no eval schema is ever seen in training.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
 use super::error::QuestionsError;
-use crate::catalog::question::{Question, Source, Split};
-use crate::catalog::questions::read_question_files;
+use crate::catalog::load_databases;
+use crate::catalog::question::{Question, Split};
+use crate::catalog::questions::{read_db_list, read_question_files};
 use crate::catalog::spider_import::{assign_splits, write_questions};
 
 #[derive(Debug, Clone, Args)]
@@ -18,54 +19,33 @@ pub struct SplitArgs {
     pub data_dir: PathBuf,
 }
 
-/// Spider's questions are counted first, so adding generated files never moves a Spider
-/// question, and a generated question repeating a Spider gold query joins its split.
-fn source_rank(source: Source) -> u8 {
-    match source {
-        Source::Spider => 0,
-        Source::Template => 1,
-        Source::Procedural => 2,
-        Source::LlmGen => 3,
-    }
-}
-
-/// Assigns splits to `questions` with [`assign_splits`], in source order; the slice keeps its
-/// order.
-pub fn assign_all(questions: &mut [Question]) {
-    let mut order: Vec<usize> = (0..questions.len()).collect();
-    order.sort_by_key(|&i| source_rank(questions[i].source));
-    let mut ordered: Vec<Question> = order.iter().map(|&i| questions[i].clone()).collect();
-    assign_splits(&mut ordered);
-    for (q, &i) in ordered.iter().zip(&order) {
-        questions[i].split = q.split;
-    }
-}
-
 pub fn run(args: &SplitArgs) -> Result<(), QuestionsError> {
-    let files = read_question_files(&args.data_dir.join("questions"))?;
-    let mut all: Vec<Question> = files.iter().flat_map(|(_, q)| q.clone()).collect();
-    assign_all(&mut all);
+    let dir = args.data_dir.join("questions");
+    let databases = load_databases(&args.data_dir)?;
+    let splits = read_db_list(&dir, &databases)?;
+    let files = read_question_files(&dir)?;
+    let mut total = 0;
+    let mut eval = 0;
     let mut changed = 0;
-    let mut rest = all.as_slice();
     for (path, records) in &files {
-        let (mine, tail) = rest.split_at(records.len());
-        rest = tail;
+        let mut mine: Vec<Question> = records.clone();
+        assign_splits(&mut mine, &splits)?;
         let moved = records
             .iter()
-            .zip(mine)
+            .zip(&mine)
             .filter(|(a, b)| a.split != b.split)
             .count();
         if moved > 0 {
-            write_questions(path, mine)?;
+            write_questions(path, &mine)?;
             changed += moved;
         }
+        total += mine.len();
+        eval += mine.iter().filter(|q| q.split == Split::Eval).count();
     }
-    let eval = all.iter().filter(|q| q.split == Split::Eval).count();
     println!(
-        "{} questions in {} files: {} train, {eval} eval; {changed} changed split",
-        all.len(),
+        "{total} questions in {} files: {} train, {eval} eval; {changed} changed split",
         files.len(),
-        all.len() - eval
+        total - eval
     );
     Ok(())
 }

@@ -9,8 +9,12 @@ use clap::Args;
 
 use super::error::QuestionsError;
 use super::generate::source_name;
+use crate::catalog::load_databases;
 use crate::catalog::question::{Difficulty, Question, Source, Split};
-use crate::catalog::questions::{read_question_files, DB_LIST_FILE};
+use crate::catalog::questions::{
+    is_empty_gold, read_db_list, read_question_files, DbSplits, DB_LIST_FILE,
+};
+use crate::catalog::sets::QuestionSet;
 
 #[derive(Debug, Clone, Args)]
 pub struct StatsArgs {
@@ -20,9 +24,75 @@ pub struct StatsArgs {
     /// The count a database x difficulty cell should reach (all sources and splits together).
     #[arg(long, default_value_t = 10)]
     pub target: usize,
+    /// Print only the table of databases and served questions per set and split (the table
+    /// data/README.md and README.md carry; a test checks theirs is this one).
+    #[arg(long)]
+    pub sets: bool,
     /// Directory with tables.json, databases/ and questions/.
     #[arg(long, env = "SQLENV_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+}
+
+/// Databases and questions per set and split as a Markdown table: for each set, the questions
+/// in the files, those served (a non-empty gold result), and the databases they are on.
+pub fn sets_table(questions: &[Question], splits: &DbSplits) -> String {
+    let mut out = String::from(
+        "| set | sources | train databases | train questions (served) | eval databases | eval questions (served) |\n|---|---|---:|---:|---:|---:|\n",
+    );
+    for set in QuestionSet::ALL {
+        let mine: Vec<&Question> = questions
+            .iter()
+            .filter(|q| QuestionSet::of(q.source) == set)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let mut sources: Vec<&str> = Vec::new();
+        for q in &mine {
+            if !sources.contains(&q.source.as_str()) {
+                sources.push(q.source.as_str());
+            }
+        }
+        let _ = write!(
+            out,
+            "| `{}` | {} |",
+            set.as_str(),
+            sources
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for split in [Split::Train, Split::Eval] {
+            let in_split: Vec<&&Question> = mine.iter().filter(|q| q.split == split).collect();
+            let served = in_split
+                .iter()
+                .filter(|q| !is_empty_gold(&q.gold_answer))
+                .count();
+            let dbs: BTreeSet<&str> = in_split.iter().map(|q| q.db_id.as_str()).collect();
+            let _ = write!(out, " {} | {} ({served}) |", dbs.len(), in_split.len());
+        }
+        out.push('\n');
+    }
+    let count = |split: Split| splits.values().filter(|s| **s == split).count();
+    let total = |split: Split| questions.iter().filter(|q| q.split == split).count();
+    let served = |split: Split| {
+        questions
+            .iter()
+            .filter(|q| q.split == split && !is_empty_gold(&q.gold_answer))
+            .count()
+    };
+    let _ = writeln!(
+        out,
+        "| all | | {} | {} ({}) | {} | {} ({}) |",
+        count(Split::Train),
+        total(Split::Train),
+        served(Split::Train),
+        count(Split::Eval),
+        total(Split::Eval),
+        served(Split::Eval)
+    );
+    out
 }
 
 type Key = (String, Difficulty, Option<Source>, Split);
@@ -44,10 +114,16 @@ pub fn run(args: &StatsArgs) -> Result<(), QuestionsError> {
     let dir = args.data_dir.join("questions");
     let files = read_question_files(&dir)?;
     let questions: Vec<Question> = files.into_iter().flat_map(|(_, q)| q).collect();
+    if args.sets {
+        let databases = load_databases(&args.data_dir)?;
+        let splits = read_db_list(&dir, &databases)?;
+        print!("{}", sets_table(&questions, &splits));
+        return Ok(());
+    }
     // Every database in use gets a row, also those without questions yet.
     let mut databases: BTreeSet<String> =
-        crate::catalog::error::read_json::<Vec<String>>(&dir.join(DB_LIST_FILE))
-            .map(|l| l.into_iter().collect())
+        crate::catalog::error::read_json::<BTreeMap<String, Vec<String>>>(&dir.join(DB_LIST_FILE))
+            .map(|lists| lists.into_values().flatten().collect())
             .unwrap_or_default();
     databases.extend(questions.iter().map(|q| q.db_id.clone()));
     let counts = count(&questions);

@@ -1,13 +1,13 @@
 //! `sqlenv questions validate [FILES...]`: checks question files exactly as the server loads
 //! them and reports every problem (file, record, key), not just the first.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::error::QuestionsError;
 use crate::catalog::load_databases;
+use crate::catalog::question::Split;
 use crate::catalog::questions::{
-    question_paths, read_db_list, read_question_file, validate, QuestionBank,
+    question_paths, read_db_list, read_question_file, validate, DbSplits, QuestionBank,
 };
 
 /// Validates `files` (default: every question file of `data_dir`) against the databases of
@@ -17,11 +17,10 @@ pub fn run(data_dir: &Path, files: &[PathBuf]) -> Result<(), QuestionsError> {
     let dir = data_dir.join("questions");
     let mut errors = Vec::new();
     let listed = match read_db_list(&dir, &databases) {
-        Ok(listed) => listed,
+        Ok(listed) => Some(listed),
         Err(e) => {
             errors.extend(e.into_list());
-            // Go on against every database, so one bad list does not hide the records' problems.
-            databases.keys().cloned().collect::<BTreeSet<_>>()
+            None
         }
     };
     let paths = if files.is_empty() {
@@ -36,6 +35,18 @@ pub fn run(data_dir: &Path, files: &[PathBuf]) -> Result<(), QuestionsError> {
             Err(e) => errors.extend(e.into_list()),
         }
     }
+    // Without a usable list, go on against every database with the splits the records claim,
+    // so one bad list does not hide the records' problems.
+    let listed = listed.unwrap_or_else(|| {
+        let mut splits: DbSplits = databases
+            .keys()
+            .map(|db| (db.clone(), Split::Train))
+            .collect();
+        for q in loaded.iter().flat_map(|(_, records)| records) {
+            splits.insert(q.db_id.clone(), q.split);
+        }
+        splits
+    });
     if let Err(e) = validate(&loaded, &databases, &listed) {
         errors.extend(e.into_list());
     }

@@ -66,7 +66,7 @@ pub fn reset(services: &Services, params: &ResetParams) -> Result<Episode, Error
             let Some(split) = params.split else {
                 return Err(invalid("index needs a split (train or eval)".into()));
             };
-            let tasks = bank.in_split(split);
+            let tasks = bank.served_in(split, params.set);
             usize::try_from(index)
                 .ok()
                 .and_then(|i| tasks.get(i))
@@ -84,6 +84,7 @@ pub fn reset(services: &Services, params: &ResetParams) -> Result<Episode, Error
                 db_id: params.db_id.clone(),
                 difficulty: params.difficulty,
                 split: params.split,
+                set: params.set,
             };
             if let Some(db) = &filter.db_id {
                 if services.catalog.database(db).is_none() {

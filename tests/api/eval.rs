@@ -20,7 +20,7 @@ const SEED: u64 = 7;
 async fn play(policies: &[PolicyKind]) -> Vec<PolicyReport> {
     let app = spawn_app().await;
     let catalog = catalog();
-    let questions = episode_questions(&catalog, Split::Eval, None).unwrap();
+    let questions = episode_questions(&catalog, Split::Eval, None, None).unwrap();
     let url = format!("ws://127.0.0.1:{}/ws", app.port);
     let reports = evaluate(
         policies,
@@ -210,7 +210,7 @@ async fn running_out_of_steps_pays_wrong() {
     std::fs::write(&path, r#"{"wrong": -0.5}"#).unwrap();
     let app = spawn_app_with(|a| a.reward_config = Some(path.clone())).await;
     let catalog = catalog();
-    let questions = episode_questions(&catalog, Split::Eval, Some(3)).unwrap();
+    let questions = episode_questions(&catalog, Split::Eval, None, Some(3)).unwrap();
     let url = format!("ws://127.0.0.1:{}/ws", app.port);
     let report = sqlenv::agent::eval::run_policy(
         PolicyKind::SampleSpam,

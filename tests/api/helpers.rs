@@ -57,6 +57,8 @@ pub fn test_args() -> ServeArgs {
     args.port = 0;
     args.data_dir = data_dir();
     args.http_workers = Some(2);
+    // Every test start proves its data; nothing is written outside the test's own files.
+    args.no_proof_cache = true;
     args
 }
 

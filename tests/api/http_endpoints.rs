@@ -10,7 +10,7 @@ async fn health_metadata_schema_openapi() {
     let (status, health) = app.get_json("/health").await;
     assert_eq!(status, 200);
     assert_eq!(health["status"], "healthy");
-    assert_eq!(health["databases"], 20);
+    assert_eq!(health["databases"], 159);
     let total = question_file_total() as u64;
     assert_eq!(health["questions"], total);
     assert!(health["questions_served"].as_u64().unwrap() < total);

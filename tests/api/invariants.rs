@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 use sqlenv::catalog::question::Question;
-use sqlenv::database::connection::{open_pool, Pool};
+use sqlenv::database::connection::{open_pool, pool_helpers, Pool};
 use sqlenv::database::limits::{QueryLimits, KEPT_ROWS};
 use sqlenv::database::query::run_query;
 use sqlenv::protocol::mcp::RpcRequest;
@@ -54,7 +54,7 @@ impl GuardProbe {
         let source = data_dir.join("databases/singer/singer.sqlite");
         let original = std::fs::read(&source).expect("bundled database");
         std::fs::write(&file, &original).expect("temporary copy");
-        let pool = open_pool(&file, 1).expect("pool");
+        let pool = open_pool(&file, 1, pool_helpers()).expect("pool");
         let limits = QueryLimits {
             timeout: Duration::from_millis(50),
             ..QueryLimits::default()

@@ -28,6 +28,7 @@ mod read_only;
 mod reward_timing;
 mod sessions;
 mod shutdown;
+mod spider_sets;
 mod tasks;
 mod telemetry;
 mod verification;

@@ -133,7 +133,7 @@ async fn catalog_counts_served_questions_per_database_and_difficulty() {
         serde_json::json!(["easy", "medium", "hard", "extra"])
     );
     let databases = catalog["databases"].as_array().expect("databases");
-    assert_eq!(databases.len(), 20);
+    assert_eq!(databases.len(), 159);
     let served = catalog["questions_served"].as_u64().expect("count");
     let mut sum = 0;
     for db in databases {

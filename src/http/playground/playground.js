@@ -636,6 +636,18 @@ function fillDatabases() {
   select.append(...options);
 }
 
+// With ~160 databases the list is long: typing narrows it to the names containing the text
+// (the chosen one stays, so a filter never changes the form's value behind the user's back).
+function filterDatabases() {
+  const needle = $("db-filter").value.trim().toLowerCase();
+  const select = $("db-select");
+  for (const option of select.options) {
+    if (!option.value) continue;
+    const match = !needle || option.value.toLowerCase().includes(needle);
+    option.hidden = !match && option.value !== select.value;
+  }
+}
+
 // Difficulty counts follow the chosen database; a combination with no questions is disabled.
 function fillDifficulties() {
   const select = $("difficulty-select");
@@ -690,6 +702,7 @@ function wire() {
   });
   $("random-button").addEventListener("click", () => startEpisode({ data: {} }));
   $("db-select").addEventListener("change", fillDifficulties);
+  $("db-filter").addEventListener("input", filterDatabases);
   $("query-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const sql = $("sql-input").value.trim();

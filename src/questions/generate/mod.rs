@@ -12,7 +12,7 @@ pub mod sql;
 pub mod template;
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -28,7 +28,7 @@ use crate::catalog::load_databases;
 use crate::catalog::question::{AnswerType, Difficulty, Question, Source, Split};
 use crate::catalog::questions::{self as loader, execute_gold, is_empty_gold};
 use crate::catalog::schema::Database;
-use crate::catalog::spider_import::write_questions;
+use crate::catalog::spider_import::{assign_splits, write_questions};
 use crate::database::value::Cell;
 
 /// Gold answers longer than this are not generated: an agent would have to type them out.
@@ -56,9 +56,10 @@ pub struct GenerateArgs {
     /// Template and procedural, and llm_gen when SQLENV_LLM_URL is set.
     #[arg(long)]
     pub all: bool,
-    /// Only this database (default: every database in db_list.json).
-    #[arg(long)]
-    pub db: Option<String>,
+    /// Only these databases, comma-separated or repeated (default: every database in
+    /// db_list.json). Each database's questions depend only on the seed and that database.
+    #[arg(long, value_delimiter = ',')]
+    pub db: Vec<String>,
     /// Questions per database and mode, at most.
     #[arg(long, default_value_t = 30)]
     pub count: usize,
@@ -231,12 +232,7 @@ pub fn accept(
 
 /// The prefix of generated ids: the source's name as stored.
 pub fn source_name(source: Source) -> &'static str {
-    match source {
-        Source::Spider => "spider",
-        Source::Template => "template",
-        Source::Procedural => "procedural",
-        Source::LlmGen => "llm_gen",
-    }
+    source.as_str()
 }
 
 /// `sqlenv questions generate`.
@@ -266,16 +262,23 @@ pub fn run(args: &GenerateArgs) -> Result<(), QuestionsError> {
     let databases = load_databases(&args.data_dir)?;
     let questions_dir = args.data_dir.join("questions");
     let listed = loader::read_db_list(&questions_dir, &databases)?;
-    let targets: Vec<&Arc<Database>> = match &args.db {
-        Some(db) if listed.contains(db) => databases.get(db).into_iter().collect(),
-        Some(db) => {
-            return Err(QuestionsError::Usage(format!(
-                "--db {db}: not a database of db_list.json ({})",
-                listed.iter().cloned().collect::<Vec<_>>().join(", ")
-            )))
+    let mut targets: Vec<&Arc<Database>> = Vec::new();
+    for db in &args.db {
+        match databases.get(db) {
+            Some(found) if listed.contains_key(db) => targets.push(found),
+            _ => {
+                return Err(QuestionsError::Usage(format!(
+                    "--db {db}: not a database of db_list.json"
+                )))
+            }
         }
-        None => listed.iter().filter_map(|db| databases.get(db)).collect(),
-    };
+    }
+    if args.db.is_empty() {
+        targets = listed.keys().filter_map(|db| databases.get(db)).collect();
+    }
+    // The same databases give the same file whatever order they were named in.
+    targets.sort_by(|a, b| a.db_id.cmp(&b.db_id));
+    targets.dedup_by(|a, b| a.db_id == b.db_id);
 
     let mut seen = HashSet::new();
     let mut rejected = BTreeMap::new();
@@ -301,7 +304,11 @@ pub fn run(args: &GenerateArgs) -> Result<(), QuestionsError> {
                     Some(config) => config.drafts(db, args.count)?,
                     None => Vec::new(),
                 },
-                Source::Spider => Vec::new(),
+                Source::Spider
+                | Source::SpiderTrain
+                | Source::SpiderSyn
+                | Source::SpiderRealistic
+                | Source::SpiderDk => Vec::new(),
             };
             let mut accepted = accept(drafts, db, source, args.count, &mut seen, &mut rejected);
             for (n, q) in accepted.iter_mut().enumerate() {
@@ -313,7 +320,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), QuestionsError> {
     }
     bar.finish_and_clear();
 
-    assign_splits_with_existing(&mut questions, &questions_dir, &args.out)?;
+    assign_splits(&mut questions, &listed)?;
     // The same proof the server runs at start-up, on exactly what is written.
     let file = vec![(args.out.clone(), questions)];
     loader::validate(&file, &databases, &listed)?;
@@ -334,34 +341,6 @@ pub fn run(args: &GenerateArgs) -> Result<(), QuestionsError> {
             rejected.join(", ")
         }
     );
-    Ok(())
-}
-
-/// Assigns the train/eval split of new questions the way `sqlenv questions split` assigns all:
-/// jointly with the other question files (except the one being replaced), so a generated
-/// question repeating an existing gold query lands in that query's split.
-fn assign_splits_with_existing(
-    questions: &mut Vec<Question>,
-    dir: &Path,
-    out: &Path,
-) -> Result<(), QuestionsError> {
-    let replaced = std::fs::canonicalize(out).ok();
-    let others: Vec<PathBuf> = match loader::question_paths(dir) {
-        Ok(paths) => paths
-            .into_iter()
-            .filter(|p| replaced.is_none() || std::fs::canonicalize(p).ok() != replaced)
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    let existing: Vec<Question> = loader::read_files(&others)?
-        .into_iter()
-        .flat_map(|(_, q)| q)
-        .collect();
-    let before = existing.len();
-    let mut all = existing;
-    all.append(questions);
-    super::split::assign_all(&mut all);
-    *questions = all.split_off(before);
     Ok(())
 }
 
