@@ -9,6 +9,7 @@ use clap::Args;
 
 use super::error::QuestionsError;
 use super::generate::source_name;
+use crate::catalog::exclusions::Exclusions;
 use crate::catalog::load_databases;
 use crate::catalog::question::{Difficulty, Question, Source, Split};
 use crate::catalog::questions::{
@@ -35,7 +36,9 @@ pub struct StatsArgs {
 
 /// Databases and questions per set and split as a Markdown table: for each set, the questions
 /// in the files, those served (a non-empty gold result), and the databases they are on.
-pub fn sets_table(questions: &[Question], splits: &DbSplits) -> String {
+pub fn sets_table(questions: &[Question], splits: &DbSplits, excluded: &Exclusions) -> String {
+    let served_question =
+        |q: &Question| !is_empty_gold(&q.gold_answer) && excluded.reason(&q.id).is_none();
     let mut out = String::from(
         "| set | sources | train databases | train questions (served) | eval databases | eval questions (served) |\n|---|---|---:|---:|---:|---:|\n",
     );
@@ -65,10 +68,7 @@ pub fn sets_table(questions: &[Question], splits: &DbSplits) -> String {
         );
         for split in [Split::Train, Split::Eval] {
             let in_split: Vec<&&Question> = mine.iter().filter(|q| q.split == split).collect();
-            let served = in_split
-                .iter()
-                .filter(|q| !is_empty_gold(&q.gold_answer))
-                .count();
+            let served = in_split.iter().filter(|q| served_question(q)).count();
             let dbs: BTreeSet<&str> = in_split.iter().map(|q| q.db_id.as_str()).collect();
             let _ = write!(out, " {} | {} ({served}) |", dbs.len(), in_split.len());
         }
@@ -79,7 +79,7 @@ pub fn sets_table(questions: &[Question], splits: &DbSplits) -> String {
     let served = |split: Split| {
         questions
             .iter()
-            .filter(|q| q.split == split && !is_empty_gold(&q.gold_answer))
+            .filter(|q| q.split == split && served_question(q))
             .count()
     };
     let _ = writeln!(
@@ -117,7 +117,9 @@ pub fn run(args: &StatsArgs) -> Result<(), QuestionsError> {
     if args.sets {
         let databases = load_databases(&args.data_dir)?;
         let splits = read_db_list(&dir, &databases)?;
-        print!("{}", sets_table(&questions, &splits));
+        let known = questions.iter().map(|q| q.id.as_str()).collect();
+        let excluded = Exclusions::read(&dir, &known)?;
+        print!("{}", sets_table(&questions, &splits, &excluded));
         return Ok(());
     }
     // Every database in use gets a row, also those without questions yet.

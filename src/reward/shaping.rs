@@ -182,21 +182,4 @@ mod tests {
         };
         assert_eq!(credited_potential(&open, 0.25), 0.25);
     }
-
-    #[test]
-    fn the_manifest_declares_the_default_range() {
-        let (low, high) = reward_range(
-            &RewardConfig::default(),
-            crate::session::episode::DEFAULT_STEP_BUDGET,
-        );
-        assert!(
-            (low + 0.75).abs() < EPS && (high - 1.1).abs() < EPS,
-            "{low} {high}"
-        );
-        let manifest = include_str!("../../openenv.yaml");
-        assert!(
-            manifest.contains(&format!("range: [{low:.2}, {high:.2}]")),
-            "openenv.yaml must declare range: [{low:.2}, {high:.2}]"
-        );
-    }
 }

@@ -134,3 +134,23 @@ async fn a_reset_mid_episode_ends_it_unanswered() {
     ws.close().await;
     app.stop().await;
 }
+
+/// OpenEnv's validator checks every reward against the range the manifest declares, so the
+/// manifest must declare the true range of the default configuration.
+#[test]
+fn the_manifest_declares_the_default_reward_range() {
+    let (low, high) = sqlenv::reward::shaping::reward_range(
+        &sqlenv::reward::config::RewardConfig::default(),
+        sqlenv::session::episode::DEFAULT_STEP_BUDGET,
+    );
+    assert!(
+        (low + 0.75).abs() < 1e-9 && (high - 1.1).abs() < 1e-9,
+        "{low} {high}"
+    );
+    let manifest =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openenv.yaml")).unwrap();
+    assert!(
+        manifest.contains(&format!("range: [{low:.2}, {high:.2}]")),
+        "openenv.yaml must declare range: [{low:.2}, {high:.2}]"
+    );
+}
