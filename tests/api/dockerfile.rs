@@ -41,13 +41,24 @@ fn stages() -> Vec<Vec<Instruction>> {
         }
     }
     let mut stages: Vec<Vec<Instruction>> = Vec::new();
+    // `ARG NAME=default` before the first FROM: the base images, which FROM names as `${NAME}`.
+    let mut global_args: Vec<(String, String)> = Vec::new();
     for line in logical {
         let (keyword, args) = line.split_once(char::is_whitespace).unwrap_or((&line, ""));
-        let instruction = Instruction {
+        let mut instruction = Instruction {
             keyword: keyword.to_ascii_uppercase(),
             args: args.trim().to_owned(),
         };
-        if instruction.keyword == "FROM" {
+        if instruction.keyword == "ARG" && stages.is_empty() {
+            let (name, default) = instruction
+                .args
+                .split_once('=')
+                .expect("a global ARG has a default");
+            global_args.push((name.to_owned(), default.to_owned()));
+        } else if instruction.keyword == "FROM" {
+            for (name, default) in &global_args {
+                instruction.args = instruction.args.replace(&format!("${{{name}}}"), default);
+            }
             stages.push(vec![instruction]);
         } else {
             stages

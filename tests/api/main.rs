@@ -26,4 +26,5 @@ mod questions;
 mod read_only;
 mod sessions;
 mod shutdown;
+mod startup_errors;
 mod ws_episode;
