@@ -17,14 +17,15 @@ WORKDIR /build
 
 # Dependencies first, against a dummy crate: this layer only rebuilds when Cargo.toml or
 # Cargo.lock change, not on every source edit. (rust:slim already has gcc for bundled SQLite.)
-# Cargo reads every target the manifest declares, so the benchmark gets a dummy file too.
+# Cargo reads every target the manifest declares, so the benchmark gets a dummy file too; it
+# stays for the real build below (which builds only the binary, never the benchmark).
 COPY Cargo.toml Cargo.lock ./
 RUN mkdir src benches \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
     && echo 'fn main() {}' > benches/hot_paths.rs \
     && cargo build --release --locked --bin sqlenv \
-    && rm -rf src benches
+    && rm -rf src
 
 # The real sources. README.md is compiled in (GET /metadata serves it). `touch` makes the files
 # newer than the dummy's build, so cargo rebuilds the crate instead of trusting stale fingerprints.

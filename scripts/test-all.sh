@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: Rust unit and integration tests, then the official OpenEnv Python client,
 # the typed client (clients/python), `openenv validate` and the training notebook in smoke mode
-# against the real server, the playground in headless Chromium, and a check that no database
-# file changed. Installs what it needs (a Python venv under target/, Chromium) on a fresh machine.
+# against the real server, the README's and the docs' examples, the playground in headless
+# Chromium (also framed the way a Hugging Face Space shows it), and a check that no database file
+# changed. Installs what it needs (a Python venv under target/, Chromium) on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +39,9 @@ if ! wait "$venv_setup"; then
   exit 1
 fi
 SQLENV_TRAIN_NOTEBOOK="$train_notebook" SQLENV_BIN="$PWD/target/debug/sqlenv" "$venv/bin/pytest" -q tests/python
+
+# The examples of the README and the docs, as written (fenced blocks marked `run`).
+"$venv/bin/python" scripts/doc-examples.py --bin "$PWD/target/debug/sqlenv" --python "$venv/bin/python"
 
 # The browser playground, played end to end in headless Chromium (installs what it needs).
 SQLENV_BIN="$PWD/target/debug/sqlenv" bash scripts/test-e2e.sh

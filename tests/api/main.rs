@@ -24,6 +24,7 @@ mod properties;
 mod protocol_errors;
 mod questions;
 mod read_only;
+mod readme_facts;
 mod sessions;
 mod shutdown;
 mod startup_errors;
