@@ -10,6 +10,8 @@
 #
 #   bash scripts/image-ci.sh                       # image sqlenv:ci, server on port 18790
 #   IMAGE=sqlenv:dev IMAGE_CI_PORT=9000 bash scripts/image-ci.sh
+#   bash scripts/image-ci.sh --bases               # only make the base images (CI does this
+#                                                  # while cargo builds: it is mostly downloads)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -87,6 +89,10 @@ if ! $sudo podman image exists "$BUILDER_BASE"; then
   $sudo rm -rf "$work/builder-rootfs"
 fi
 bases_done=$(date +%s)
+if [ "${1:-}" = "--bases" ]; then
+  log "base images ready in $(( bases_done - started )) s"
+  exit 0
+fi
 
 log "building $IMAGE from the Dockerfile"
 $sudo podman build --isolation chroot --format docker \

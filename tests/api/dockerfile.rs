@@ -195,7 +195,10 @@ fn image_ci_builds_the_dockerfile_and_plays_a_strict_episode_from_the_image() {
     assert!(argv.contains(&"--strict"), "{argv:?}");
     sqlenv::cli::Cli::try_parse_from(&argv).expect("image-ci.sh's load flags parse");
     let ci = read(".ci/run");
-    assert!(ci.contains("scripts/image-ci.sh"), "CI does not build the image");
+    assert!(
+        ci.contains("scripts/image-ci.sh"),
+        "CI does not build the image"
+    );
 }
 
 #[test]

@@ -62,7 +62,9 @@ fn readme_counts_are_the_catalogs() {
     let (before, rest) = readme
         .split_once(START)
         .expect("README.md marks its data counts with <!-- data-counts -->");
-    let (written, after) = rest.split_once(END).expect("<!-- /data-counts --> closes them");
+    let (written, after) = rest
+        .split_once(END)
+        .expect("<!-- /data-counts --> closes them");
     let expected = counts_text();
     if written == expected {
         return;
