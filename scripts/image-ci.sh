@@ -28,12 +28,27 @@ log() { printf '[image-ci] %s\n' "$*" >&2; }
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
+# Every process started under pid $1 (buildah, its chroot helper, the server), deepest first.
+descendants() {
+  local child
+  for child in $(pgrep -P "$1" || true); do
+    descendants "$child"
+    echo "$child"
+  done
+}
+
 cleanup() {
   local status=$?
   if [ -n "$server" ]; then
-    # buildah runs the server as its child: stop the server first (SIGTERM, graceful).
-    for child in $(pgrep -P "$server" || true); do kill "$child" 2>/dev/null || true; done
-    kill "$server" 2>/dev/null || true
+    # SIGTERM to the whole tree (the server shuts down gracefully), SIGKILL after 15 s.
+    local tree
+    tree="$(descendants "$server") $server"
+    kill $tree 2>/dev/null || true
+    for _ in $(seq 1 30); do
+      ps -p "$(echo $tree | tr ' ' ',')" >/dev/null || break
+      sleep 0.5
+    done
+    kill -9 $tree 2>/dev/null || true
     wait "$server" 2>/dev/null || true
     if [ "$status" -ne 0 ] && [ -f "$work/server.log" ]; then
       log "server log:"
