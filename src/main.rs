@@ -39,7 +39,8 @@ fn main() -> ExitCode {
 }
 
 /// `--help` and `--version` print as clap renders them; a bad flag or value is one line: clap's
-/// own first line (which names the flag and the problem) and where the flags are listed.
+/// whole message (the problem, what was expected, the usage) joined, without its closing hint,
+/// and where the flags are listed.
 fn usage_error(error: &clap::Error) -> ExitCode {
     if matches!(
         error.kind(),
@@ -51,15 +52,24 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         let _ = error.print();
         return ExitCode::from(if error.use_stderr() { FAILURE } else { 0 });
     }
-    let rendered = error.render().to_string();
-    let first = rendered
-        .lines()
-        .next()
-        .unwrap_or("error: invalid command line");
-    let first = first.trim_end();
-    let separator = if first.ends_with('.') { "" } else { ";" };
-    eprintln!("{first}{separator} `sqlenv --help` and `sqlenv <command> --help` list the flags");
+    eprintln!("{}", one_line(&error.render().to_string()));
     ExitCode::from(FAILURE)
+}
+
+/// Clap's multi-line message as one line.
+fn one_line(rendered: &str) -> String {
+    let parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .collect();
+    let message = parts.join(" ");
+    let message = if message.is_empty() {
+        "error: invalid command line".to_owned()
+    } else {
+        message
+    };
+    format!("{message} (`sqlenv <command> --help` lists the flags)")
 }
 
 fn serve(args: sqlenv::config::ServeArgs) -> Result<(), String> {
