@@ -62,7 +62,9 @@ def test_install_cell_clones_installs_and_imports_without_a_restart(tmp_path):
     workdir = tmp_path / "content"  # Colab's working directory: no checkout above it
     workdir.mkdir()
     # Runs the cell, then what the next cells do first: import the client in the same process.
-    script = install_cell() + "\nfrom sqlenv_client import SQLAction, SQLEnvClient\nprint('imported', SQLAction.__name__)\n"
+    script = install_cell() + (
+        "\nfrom sqlenv_client import SQLAction, SQLEnvClient\nprint('imported', SQLAction.__name__)\n"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "SQLENV_URL")}
     env.update(PYTHONPATH=str(stand_ins), SQLENV_REPO=f"file://{ROOT}", PIP_DISABLE_PIP_VERSION_CHECK="1")
     done = subprocess.run(
