@@ -5,21 +5,27 @@
 #   docker run --rm -p 8000:8000 sqlenv
 #
 # See docs/deploy.md (Hugging Face Space, Kubernetes) and scripts/docker-smoke.sh.
+#
+# The base images are build arguments so that a machine that cannot pull them can build on its
+# own (scripts/image-ci.sh makes both with debootstrap). The defaults are the public images.
+ARG BUILDER_IMAGE=rust:1-slim-bookworm
+ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 # ---- builder: compile the release binary ---------------------------------------------------
-FROM rust:1-slim-bookworm AS builder
+FROM ${BUILDER_IMAGE} AS builder
 WORKDIR /build
 
 # Dependencies first, against a dummy crate: this layer only rebuilds when Cargo.toml or
 # Cargo.lock change, not on every source edit. (rust:slim already has gcc for bundled SQLite.)
-# Cargo reads every target the manifest declares, so the benchmark gets a dummy file too.
+# Cargo reads every target the manifest declares, so the benchmark gets a dummy file too; it
+# stays for the real build below (which builds only the binary, never the benchmark).
 COPY Cargo.toml Cargo.lock ./
 RUN mkdir src benches \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
     && echo 'fn main() {}' > benches/hot_paths.rs \
     && cargo build --release --locked --bin sqlenv \
-    && rm -rf src benches
+    && rm -rf src
 
 # The real sources. README.md is compiled in (GET /metadata serves it). `touch` makes the files
 # newer than the dummy's build, so cargo rebuilds the crate instead of trusting stale fingerprints.
@@ -30,7 +36,7 @@ RUN touch src/main.rs src/lib.rs \
     && ./target/release/sqlenv --version
 
 # ---- runtime: the binary, the data, a non-root user ----------------------------------------
-FROM debian:bookworm-slim AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime
 
 # No packages to install: SQLite is linked in and `sqlenv healthcheck` replaces curl.
 # UID 1000 is the user Hugging Face Spaces run containers as.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: Rust unit and integration tests, then the official OpenEnv Python client,
 # the typed client (clients/python), `openenv validate` and the training notebook in smoke mode
-# against the real server, the playground in headless Chromium, and a check that no database
-# file changed. Installs what it needs (a Python venv under target/, Chromium) on a fresh machine.
+# against the real server, the README's and the docs' examples, the playground in headless
+# Chromium (also framed the way a Hugging Face Space shows it), and a check that no database file
+# changed. Installs what it needs (a Python venv under target/, Chromium) on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +53,8 @@ if ! "$core03/bin/python" -c 'import openenv.core, sqlenv_client' 2>/dev/null; t
 fi
 SQLENV_BIN="$PWD/target/debug/sqlenv" "$core03/bin/pytest" -q -k 'not many_clients' \
   tests/python/test_openenv_client.py tests/python/test_client.py tests/python/test_client_helpers.py
+# The examples of the README and the docs, as written (fenced blocks marked `run`).
+"$venv/bin/python" scripts/doc-examples.py --bin "$PWD/target/debug/sqlenv" --python "$venv/bin/python"
 
 # The browser playground, played end to end in headless Chromium (installs what it needs).
 SQLENV_BIN="$PWD/target/debug/sqlenv" bash scripts/test-e2e.sh

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end browser test of the playground: Debian's Chromium (installed with apt if missing),
 # playwright-core from npm (tests/e2e, `npm ci`; it drives the system browser and never downloads
-# one), and the server binary built by cargo. Saves a screenshot to target/e2e/playground.png.
+# one), and the server binary built by cargo. Also frames the playground the way a Hugging Face
+# Space does, and from a site that must be refused. Saves screenshots to target/e2e/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

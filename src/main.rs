@@ -2,13 +2,25 @@
 
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::Parser;
 use sqlenv::cli::{Cli, Command};
 use sqlenv::startup::Application;
+use tracing::Level;
+
+/// Exit status of every failure to start (clap uses 2 for usage errors too).
+const FAILURE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    sqlenv::telemetry::init();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
+    let log_level = match cli.command {
+        Command::Serve(_) => Level::INFO,
+        _ => Level::WARN,
+    };
+    sqlenv::telemetry::init_with_default(log_level);
     let outcome = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Eval(args) => sqlenv::agent::eval::run(args).map_err(|e| e.to_string()),
@@ -21,9 +33,43 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
-            ExitCode::from(2)
+            ExitCode::from(FAILURE)
         }
     }
+}
+
+/// `--help` and `--version` print as clap renders them; a bad flag or value is one line: clap's
+/// whole message (the problem, what was expected, the usage) joined, without its closing hint,
+/// and where the flags are listed.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        // Printing help can only fail on a closed stdout; there is nothing left to report to.
+        let _ = error.print();
+        return ExitCode::from(if error.use_stderr() { FAILURE } else { 0 });
+    }
+    eprintln!("{}", one_line(&error.render().to_string()));
+    ExitCode::from(FAILURE)
+}
+
+/// Clap's multi-line message as one line.
+fn one_line(rendered: &str) -> String {
+    let parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .collect();
+    let message = parts.join(" ");
+    let message = if message.is_empty() {
+        "error: invalid command line".to_owned()
+    } else {
+        message
+    };
+    format!("{message} (`sqlenv <command> --help` lists the flags)")
 }
 
 fn serve(args: sqlenv::config::ServeArgs) -> Result<(), String> {

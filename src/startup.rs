@@ -17,6 +17,9 @@ use crate::session::Services;
 use crate::supervisor::EpisodeSupervisor;
 use crate::{database, http};
 
+mod error;
+pub use error::StartupError;
+
 /// After a WebSocket close handshake the server must drop the TCP connection first (RFC 6455), and
 /// the Python client waits for it; actix's default of one second made every client `close()`
 /// take a second.
@@ -28,24 +31,16 @@ pub struct Application {
     services: Services,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error(transparent)]
-    Catalog(#[from] crate::catalog::CatalogError),
-    #[error("{path}: cannot open connection pool: {source}")]
-    Pool { path: String, source: r2d2::Error },
-    #[error("cannot listen on {address}: {source}")]
-    Bind {
-        address: String,
-        source: std::io::Error,
-    },
-}
-
 impl Application {
     /// Loads the catalog from the configured data directory and builds the server on it.
     /// Must run inside an actix system.
     pub fn build(config: ServerConfig) -> Result<Application, StartupError> {
-        let catalog = Catalog::load_with(&config.data_dir, config.proof_cache.as_ref())?;
+        let data_dir = config.data_dir.clone();
+        if !data_dir.join("tables.json").is_file() {
+            return Err(StartupError::NoData { data_dir });
+        }
+        let catalog = Catalog::load_with(&data_dir, config.proof_cache.as_ref())
+            .map_err(|source| StartupError::Catalog { data_dir, source })?;
         Self::build_with_catalog(config, Arc::new(catalog))
     }
 
@@ -54,6 +49,21 @@ impl Application {
         config: ServerConfig,
         catalog: Arc<Catalog>,
     ) -> Result<Application, StartupError> {
+        // The port first: if it is taken, fail before any actor starts. Actors already running
+        // when the error returns panic as the runtime goes away under them, and that panic
+        // would print before the real message.
+        let address = format!("{}:{}", config.host, config.port);
+        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                address: address.clone(),
+                source,
+            })?
+            .port();
         let pools = database::open_pools(&catalog, config.db_workers)
             .map_err(|(path, source)| StartupError::Pool { path, source })?;
         let metrics = Metrics::new();
@@ -76,18 +86,6 @@ impl Application {
             metrics,
             validation_token: config.validation_token.clone(),
         };
-        let address = format!("{}:{}", config.host, config.port);
-        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
-            address: address.clone(),
-            source,
-        })?;
-        let port = listener
-            .local_addr()
-            .map_err(|source| StartupError::Bind {
-                address: address.clone(),
-                source,
-            })?
-            .port();
         let shared = services.clone();
         // Each HTTP worker thread gets its own reward actor, so its sessions' scoring messages
         // stay on the thread.

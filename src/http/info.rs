@@ -41,7 +41,7 @@ pub async fn metadata() -> HttpResponse {
         "readme_content": include_str!("../../README.md"),
         "version": env!("CARGO_PKG_VERSION"),
         "author": "SQLEnv contributors",
-        "documentation_url": "https://github.com/sqlenv/sqlenv#readme",
+        "documentation_url": concat!(env!("CARGO_PKG_REPOSITORY"), "#readme"),
     }))
 }
 

@@ -41,13 +41,24 @@ fn stages() -> Vec<Vec<Instruction>> {
         }
     }
     let mut stages: Vec<Vec<Instruction>> = Vec::new();
+    // `ARG NAME=default` before the first FROM: the base images, which FROM names as `${NAME}`.
+    let mut global_args: Vec<(String, String)> = Vec::new();
     for line in logical {
         let (keyword, args) = line.split_once(char::is_whitespace).unwrap_or((&line, ""));
-        let instruction = Instruction {
+        let mut instruction = Instruction {
             keyword: keyword.to_ascii_uppercase(),
             args: args.trim().to_owned(),
         };
-        if instruction.keyword == "FROM" {
+        if instruction.keyword == "ARG" && stages.is_empty() {
+            let (name, default) = instruction
+                .args
+                .split_once('=')
+                .expect("a global ARG has a default");
+            global_args.push((name.to_owned(), default.to_owned()));
+        } else if instruction.keyword == "FROM" {
+            for (name, default) in &global_args {
+                instruction.args = instruction.args.replace(&format!("${{{name}}}"), default);
+            }
             stages.push(vec![instruction]);
         } else {
             stages
@@ -118,12 +129,75 @@ fn dockerfile_builds_in_one_stage_and_runs_in_a_slim_one() {
             "the dependency step lacks a dummy benches/{name}.rs: {dependency_step}"
         );
     }
+    // ...and the real build reads the same manifest, so the dummies must still be there then.
+    let cleanup = dependency_step
+        .split("&&")
+        .filter(|command| command.trim().starts_with("rm "))
+        .collect::<String>();
+    assert!(
+        !cleanup.contains("benches"),
+        "the dependency step deletes the dummy benches the real build needs: {dependency_step}"
+    );
 
     let runtime = stages.last().unwrap();
     assert!(
         runtime[0].args.starts_with("debian:bookworm-slim"),
         "{:?}",
         runtime[0]
+    );
+}
+
+/// CI builds on base images it makes itself (scripts/image-ci.sh), so both stages must take
+/// their base from a build argument whose default is the public image.
+#[test]
+fn base_images_are_build_arguments_defaulting_to_the_public_ones() {
+    let text = read("Dockerfile");
+    let from_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("FROM ")).collect();
+    assert_eq!(
+        from_lines,
+        [
+            "FROM ${BUILDER_IMAGE} AS builder",
+            "FROM ${RUNTIME_IMAGE} AS runtime"
+        ]
+    );
+    let script = read("scripts/image-ci.sh");
+    for arg in ["BUILDER_IMAGE", "RUNTIME_IMAGE"] {
+        assert!(
+            script.contains(&format!("--build-arg {arg}=")),
+            "image-ci.sh does not set {arg}"
+        );
+    }
+}
+
+#[test]
+fn image_ci_builds_the_dockerfile_and_plays_a_strict_episode_from_the_image() {
+    use clap::Parser;
+
+    let script = read("scripts/image-ci.sh");
+    assert!(script.starts_with("#!/usr/bin/env bash\n"));
+    assert!(script.contains("set -euo pipefail"));
+    assert!(script.contains("trap cleanup EXIT"));
+    assert!(script.contains("podman build --isolation chroot --format docker"));
+    assert!(script.contains("buildah run --isolation chroot --user 1000"));
+    assert!(script.contains("in_image sqlenv healthcheck"));
+    let command = script
+        .split("in_image sqlenv load")
+        .nth(1)
+        .and_then(|rest| rest.split(">&2").next())
+        .expect("image-ci.sh runs `sqlenv load` in the image");
+    let mut argv = vec!["sqlenv", "load"];
+    argv.extend(
+        command
+            .split_whitespace()
+            .filter(|w| *w != "\\")
+            .map(|w| w.trim_matches('"')),
+    );
+    assert!(argv.contains(&"--strict"), "{argv:?}");
+    sqlenv::cli::Cli::try_parse_from(&argv).expect("image-ci.sh's load flags parse");
+    let ci = read(".ci/run");
+    assert!(
+        ci.contains("scripts/image-ci.sh"),
+        "CI does not build the image"
     );
 }
 

@@ -119,7 +119,7 @@ async fn a_database_file_that_disappears_is_a_clear_error_and_degraded_health() 
     // A private copy of the data: the bundled files are never touched.
     let dir = tempfile::tempdir().unwrap();
     copy_data(dir.path());
-    sqlenv::telemetry::init();
+    sqlenv::telemetry::init_for_tests();
     let mut args = test_args();
     args.data_dir = dir.path().to_path_buf();
     let config = args.into_config().unwrap();

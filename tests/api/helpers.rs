@@ -173,7 +173,7 @@ impl TestApp {
 
 /// Starts a server with `configure` applied to the test flags.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
-    sqlenv::telemetry::init();
+    sqlenv::telemetry::init_for_tests();
     let mut args = test_args();
     configure(&mut args);
     let config = args.into_config().expect("valid test config");

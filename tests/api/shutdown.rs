@@ -49,7 +49,7 @@ fn assert_shutdown_close(reason: Option<ws::CloseReason>) {
 
 #[actix_web::test]
 async fn shutdown_closes_every_session_and_stops_within_the_grace_period() {
-    sqlenv::telemetry::init();
+    sqlenv::telemetry::init_for_tests();
     let mut args = test_args();
     args.shutdown_grace_secs = GRACE_SECS;
     args.query_timeout_ms = 800;

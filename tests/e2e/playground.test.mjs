@@ -29,6 +29,9 @@ const CHROMIUM_ARGS = [
   "--disable-background-networking",
   "--disable-component-update",
   "--disable-sync",
+  // A page of a public origin (the framing tests' Space page) may not load from this machine's
+  // loopback server under Chromium's local-network checks; a real Space serves both publicly.
+  "--disable-features=LocalNetworkAccessChecks",
 ];
 const STEP_TIMEOUT_MS = 10_000;
 // The question and its gold answer, as stored in data/questions/spider_dev.json.
@@ -251,4 +254,88 @@ test("shows capacity, idle close and an unreachable server as clear states", { t
   assert.equal(await first.locator("#connection").innerText(), "Server unreachable");
   await first.close();
   await second.close();
+});
+
+// ---- The playground inside a frame, the way a Hugging Face Space shows it ---------------------
+// The Space's page (https://huggingface.co/spaces/<owner>/<name>) frames the app. The test
+// serves such a page itself (Playwright answers the request; nothing leaves the machine) with an
+// iframe on the local server, and checks that the playground renders and plays inside it; a page
+// of any other origin must get nothing.
+
+const FRAMED_SCREENSHOT = join(dirname(SCREENSHOT), "playground-framed.png");
+
+// Serves `html` as the page at `url` (any origin) in this browser context.
+async function pageAt(url, html) {
+  const page = await context.newPage();
+  await page.route(url, (route) => route.fulfill({ status: 200, contentType: "text/html", body: html }));
+  return page;
+}
+
+const framingPage = (src) =>
+  `<!doctype html><title>framing test</title><body style="margin:0">` +
+  `<iframe id="app" src="${src}" style="width:1200px;height:760px;border:0"></iframe></body>`;
+
+// How many distinct colours a PNG has, counted by the browser itself (no image library).
+async function distinctColours(png) {
+  const page = await context.newPage();
+  try {
+    return await page.evaluate(async (b64) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${b64}`;
+      await image.decode();
+      const canvas = new OffscreenCanvas(image.width, image.height);
+      const g = canvas.getContext("2d");
+      g.drawImage(image, 0, 0);
+      const data = g.getImageData(0, 0, image.width, image.height).data;
+      const seen = new Set();
+      for (let i = 0; i < data.length; i += 4) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      return seen.size;
+    }, png.toString("base64"));
+  } finally {
+    await page.close();
+  }
+}
+
+test("renders and plays inside a Hugging Face Space's frame", { timeout: 60_000 }, async () => {
+  const spaceUrl = "https://huggingface.co/spaces/sqlenv/sqlenv";
+  const page = await pageAt(spaceUrl, framingPage(`${baseUrl}/web?question_id=${QUESTION_ID}`));
+  const refusals = [];
+  page.on("console", (message) => {
+    if (/frame-ancestors|Refused to frame/i.test(message.text())) refusals.push(message.text());
+  });
+  await page.goto(spaceUrl);
+  const app = page.frameLocator("#app");
+  await app.locator("#db-select option[value=concert_singer]").waitFor({ state: "attached" });
+  assert.ok(await app.locator("#empty-state").isVisible());
+  // An episode over the framed page's WebSocket.
+  await app.getByRole("button", { name: "Start episode" }).click();
+  await app.locator("#workspace").waitFor({ state: "visible" });
+  assert.equal(await app.locator("#question-text").innerText(), QUESTION_TEXT);
+  assert.ok(await app.locator("#connection[data-state=open]").isVisible());
+
+  mkdirSync(dirname(FRAMED_SCREENSHOT), { recursive: true });
+  const shot = await page.locator("#app").screenshot({ path: FRAMED_SCREENSHOT });
+  // A rendered playground has text, buttons and borders; a blank or refused frame has a handful
+  // of colours at most.
+  const colours = await distinctColours(shot);
+  assert.ok(colours > 50, `the framed playground looks blank (${colours} colours): ${FRAMED_SCREENSHOT}`);
+  assert.deepEqual(refusals, []);
+  await page.close();
+});
+
+test("refuses to be framed by any other site", { timeout: 60_000 }, async () => {
+  const otherUrl = "https://example.com/framing";
+  const page = await pageAt(otherUrl, framingPage(`${baseUrl}/web`));
+  const refused = new Promise((ok) =>
+    page.on("console", (message) => {
+      if (/frame-ancestors/i.test(message.text())) ok(message.text());
+    }),
+  );
+  await page.goto(otherUrl);
+  const why = await Promise.race([refused, new Promise((r) => setTimeout(() => r(null), STEP_TIMEOUT_MS))]);
+  assert.ok(why, "Chromium reported no frame-ancestors refusal");
+  const frame = page.frames().find((f) => f !== page.mainFrame());
+  assert.ok(frame, "the iframe exists");
+  assert.equal(await frame.locator("#db-select").count(), 0, "the playground rendered where it must not");
+  await page.close();
 });
