@@ -53,6 +53,7 @@ if ! "$core03/bin/python" -c 'import openenv.core, sqlenv_client' 2>/dev/null; t
 fi
 SQLENV_BIN="$PWD/target/debug/sqlenv" "$core03/bin/pytest" -q -k 'not many_clients' \
   tests/python/test_openenv_client.py tests/python/test_client.py tests/python/test_client_helpers.py
+
 # The examples of the README and the docs, as written (fenced blocks marked `run`).
 "$venv/bin/python" scripts/doc-examples.py --bin "$PWD/target/debug/sqlenv" --python "$venv/bin/python"
 

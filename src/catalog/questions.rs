@@ -193,16 +193,20 @@ pub fn same_rows(expected: &[Vec<Cell>], actual: &[Vec<Cell>], ordered: bool) ->
 /// Runs `sql` on `db` the way an agent's QUERY would, returning the columns count and rows.
 pub fn execute_gold(db: &Database, sql: &str) -> Result<(usize, Vec<Vec<Cell>>), String> {
     let conn = open_hardened(&db.path).map_err(|e| e.to_string())?;
-    execute_on(&conn, sql).map(|(columns, rows, _)| (columns.len(), rows))
+    execute_on(&conn, sql).map(|run| (run.columns.len(), run.rows))
+}
+
+/// What running a gold SQL gave: the result's column names and rows, and what it read.
+pub struct GoldRun {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+    pub reads: ReadSet,
 }
 
 /// Runs `sql` like [`execute_gold`] on an already open hardened connection (see
 /// [`open_hardened`]), for work that runs many golds on one database: the result's column
 /// names, its rows and what it reads.
-pub fn execute_on(
-    conn: &rusqlite::Connection,
-    sql: &str,
-) -> Result<(Vec<String>, Vec<Vec<Cell>>, ReadSet), String> {
+pub fn execute_on(conn: &rusqlite::Connection, sql: &str) -> Result<GoldRun, String> {
     let limits = QueryLimits {
         timeout: GOLD_QUERY_TIMEOUT,
         ..QueryLimits::default()
@@ -216,14 +220,21 @@ pub fn execute_on(
             result.total_rows
         ));
     }
-    Ok((result.columns, result.rows, output.reads))
+    Ok(GoldRun {
+        columns: result.columns,
+        rows: result.rows,
+        reads: output.reads,
+    })
 }
 
 /// Checks one record against the databases; `conn` is a hardened connection to its database.
 /// Returns what the proof established beyond the stored answer.
 fn check_record(q: &Question, conn: &rusqlite::Connection) -> Result<ProvenGold, String> {
-    let (columns, rows, reads) =
-        execute_on(conn, &q.gold_sql).map_err(|e| format!("gold_sql: does not run: {e}"))?;
+    let GoldRun {
+        columns,
+        rows,
+        reads,
+    } = execute_on(conn, &q.gold_sql).map_err(|e| format!("gold_sql: does not run: {e}"))?;
     if !same_rows(&q.gold_answer, &rows, q.is_ordered()) {
         return Err(format!(
             "gold_answer: does not match what gold_sql returns ({} rows stored, {} returned)",

@@ -238,7 +238,7 @@ fn convert(
         };
         let gold_sql = r.query.trim().to_owned();
         let (columns, rows) = match execute_on(conn, &gold_sql) {
-            Ok((names, rows, _)) => (names.len(), rows),
+            Ok(run) => (run.columns.len(), run.rows),
             Err(e) => {
                 report
                     .left_out
