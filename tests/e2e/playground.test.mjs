@@ -193,7 +193,9 @@ test("plays a whole episode in the browser: describe, query, answer", { timeout:
   assert.equal(cells[0], "4");
   assert.match(cells[1], /^ANSWER 6/);
   assert.equal(cells[4], "+1.000", `terminal component: ${cells}`);
-  assert.equal(cells[5], "+1.000", `step reward: ${cells}`);
+  // The whole return is paid at the answer: correct plus the efficiency term, 1 + 0.1 * 11/14.
+  assert.equal(cells[2], "+0.079", `operational (efficiency) component: ${cells}`);
+  assert.equal(cells[5], "+1.079", `step reward: ${cells}`);
   assert.match(await page.locator("#reward-summary").innerText(), /terminal \+1\.000/);
   assert.equal(await page.locator("#reward-chart svg rect.bar.terminal").count(), 1);
   // The server's own total arrives in a state frame and matches the page's running total.
