@@ -329,20 +329,7 @@ impl PyParser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rows(reading: &Reading) -> Vec<Vec<String>> {
-        reading
-            .iter()
-            .map(|r| {
-                r.iter()
-                    .map(|c| match c {
-                        AnswerCell::Text(t) => t.clone(),
-                        AnswerCell::Null => "<null>".into(),
-                    })
-                    .collect()
-            })
-            .collect()
-    }
+    use crate::reward::normalize::tests::text_rows as rows;
 
     fn shape(columns: &[String]) -> GoldShape<'_> {
         GoldShape {

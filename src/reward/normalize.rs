@@ -350,10 +350,11 @@ pub fn readings(unwrapped: &str, shape: &GoldShape<'_>) -> Vec<Reading> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn text_rows(reading: &Reading) -> Vec<Vec<String>> {
+    /// A reading's cells as text (`<null>` for NULL), for comparing readings in tests.
+    pub(crate) fn text_rows(reading: &Reading) -> Vec<Vec<String>> {
         reading
             .iter()
             .map(|r| {
