@@ -9,7 +9,7 @@ use clap::Args;
 
 use crate::catalog::proof_cache::ProofCache;
 use crate::database::limits::{self, QueryLimits};
-use crate::reward::config::{RewardConfig, RewardTiming};
+use crate::reward::config::{RewardConfig, RewardConfigError, RewardTiming};
 use crate::session::episode::{self, EpisodeRules};
 use crate::session::{self, Heartbeat};
 use crate::supervisor;
@@ -115,13 +115,36 @@ pub struct ServerConfig {
     pub proof_cache: Option<ProofCache>,
 }
 
-fn seconds(name: &str, value: f64) -> Result<Duration, String> {
+/// Why the flags do not make a configuration; each message names the flag (or the file).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{flag} must be at least 1")]
+    NotPositive { flag: &'static str },
+    #[error("{flag} must be a positive number of seconds, got {value}")]
+    NotSeconds { flag: &'static str, value: f64 },
+    #[error("--heartbeat-timeout-secs must be longer than --heartbeat-interval-secs")]
+    HeartbeatTimeoutTooShort,
+    #[error("{}: {source}", path.display())]
+    RewardFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    RewardJson {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("reward config: {0}")]
+    Reward(#[from] RewardConfigError),
+    #[error("{0}")]
+    ValidationToken(String),
+}
+
+fn seconds(flag: &'static str, value: f64) -> Result<Duration, ConfigError> {
     if value.is_finite() && value > 0.0 {
         Ok(Duration::from_secs_f64(value))
     } else {
-        Err(format!(
-            "{name} must be a positive number of seconds, got {value}"
-        ))
+        Err(ConfigError::NotSeconds { flag, value })
     }
 }
 
@@ -131,10 +154,10 @@ fn cores() -> usize {
 
 impl ServeArgs {
     /// Checks the flags and builds the configuration, or says which flag is wrong.
-    pub fn into_config(self) -> Result<ServerConfig, String> {
-        let positive = |name: &str, v: usize| {
+    pub fn into_config(self) -> Result<ServerConfig, ConfigError> {
+        let positive = |flag: &'static str, v: usize| {
             if v == 0 {
-                Err(format!("{name} must be at least 1"))
+                Err(ConfigError::NotPositive { flag })
             } else {
                 Ok(v)
             }
@@ -142,33 +165,39 @@ impl ServeArgs {
         let mut reward = match &self.reward_config {
             None => RewardConfig::default(),
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| ConfigError::RewardFile {
+                        path: path.clone(),
+                        source,
+                    })?;
+                serde_json::from_str(&text).map_err(|source| ConfigError::RewardJson {
+                    path: path.clone(),
+                    source,
+                })?
             }
         };
         if let Some(timing) = self.reward_timing {
             reward.reward_timing = timing;
         }
         // The return's bounds (docs/reward.md) hold for every step budget once this passes.
-        reward
-            .validate()
-            .map_err(|e| format!("reward config: {e}"))?;
+        reward.validate()?;
         let heartbeat = Heartbeat {
             interval: seconds("--heartbeat-interval-secs", self.heartbeat_interval_secs)?,
             timeout: seconds("--heartbeat-timeout-secs", self.heartbeat_timeout_secs)?,
         };
         if heartbeat.timeout <= heartbeat.interval {
-            return Err(
-                "--heartbeat-timeout-secs must be longer than --heartbeat-interval-secs".into(),
-            );
+            return Err(ConfigError::HeartbeatTimeoutTooShort);
         }
         if self.shutdown_grace_secs == 0 {
             // Zero would cut every connection before a session could send its close frame.
-            return Err("--shutdown-grace-secs must be at least 1".into());
+            return Err(ConfigError::NotPositive {
+                flag: "--shutdown-grace-secs",
+            });
         }
         if self.query_timeout_ms == 0 {
-            return Err("--query-timeout-ms must be at least 1".into());
+            return Err(ConfigError::NotPositive {
+                flag: "--query-timeout-ms",
+            });
         }
         let limits = QueryLimits {
             timeout: Duration::from_millis(self.query_timeout_ms),
@@ -197,7 +226,11 @@ impl ServeArgs {
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             validation_token: match self.validation_token {
                 None => None,
-                Some(token) => Some(crate::session::telemetry::check_token(&token)?.into()),
+                Some(token) => Some(
+                    crate::session::telemetry::check_token(&token)
+                        .map_err(ConfigError::ValidationToken)?
+                        .into(),
+                ),
             },
             proof_cache: if self.no_proof_cache {
                 None

@@ -73,7 +73,7 @@ fn one_line(rendered: &str) -> String {
 }
 
 fn serve(args: sqlenv::config::ServeArgs) -> Result<(), String> {
-    let config = args.into_config()?;
+    let config = args.into_config().map_err(|e| e.to_string())?;
     // One socket per session: the default soft limit (often 1,024) would refuse sessions long
     // before --max-sessions.
     let files = sqlenv::fd_limit::raise();
@@ -96,7 +96,8 @@ fn serve(args: sqlenv::config::ServeArgs) -> Result<(), String> {
             config.host,
             app.port()
         );
-        sqlenv::shutdown::serve_until_signalled(app, signals)
+        let shutdown = app.shutdown_handle();
+        sqlenv::shutdown::serve_until_signalled(app.run_until_stopped(), shutdown, signals)
             .await
             .map_err(|e| e.to_string())
     })

@@ -22,14 +22,15 @@
 //!
 //! [`CloseReason::Shutdown`]: crate::supervisor::messages::CloseReason::Shutdown
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix::Addr;
 use actix_web::dev::ServerHandle;
+use actix_web::rt::time::Instant;
 
-use crate::startup::Application;
 use crate::supervisor::messages::{BeginShutdown, ShutdownNotice};
 use crate::supervisor::EpisodeSupervisor;
 
@@ -130,9 +131,15 @@ impl Signals {
     }
 }
 
-/// Runs the server until it stops; the first signal starts the graceful shutdown.
-pub async fn serve_until_signalled(app: Application, mut signals: Signals) -> std::io::Result<()> {
-    let shutdown = app.shutdown_handle();
+/// Runs `server` (the future of a running server, `Application::run_until_stopped`) until it
+/// stops; the first signal starts the graceful shutdown through `shutdown`. It takes the server's
+/// parts rather than the `Application`, so this module does not depend on the one that builds
+/// the server.
+pub async fn serve_until_signalled(
+    server: impl Future<Output = std::io::Result<()>>,
+    shutdown: ShutdownHandle,
+    mut signals: Signals,
+) -> std::io::Result<()> {
     let started = Arc::new(AtomicBool::new(false));
     let watcher = {
         let started = started.clone();
@@ -143,7 +150,7 @@ pub async fn serve_until_signalled(app: Application, mut signals: Signals) -> st
             shutdown.shutdown().await;
         })
     };
-    let outcome = app.run_until_stopped().await;
+    let outcome = server.await;
     if started.load(Ordering::SeqCst) {
         // The server future can finish a moment before `shutdown` returns; let it finish its log.
         let _ = watcher.await;

@@ -64,7 +64,8 @@ impl Application {
                 source,
             })?
             .port();
-        let pools = database::open_pools(&catalog, config.db_workers)
+        let pools = catalog
+            .open_pools(config.db_workers)
             .map_err(|(path, source)| StartupError::Pool { path, source })?;
         let metrics = Metrics::new();
         let rewards = RewardService::start(config.reward.clone(), config.reward_workers);

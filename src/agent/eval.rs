@@ -380,7 +380,9 @@ fn start_server(
     args.port = 0;
     args.data_dir = data_dir.to_owned();
     args.max_sessions = args.max_sessions.max(concurrency);
-    let config = args.into_config().map_err(EvalError::Server)?;
+    let config = args
+        .into_config()
+        .map_err(|e| EvalError::Server(e.to_string()))?;
     let app = Application::build_with_catalog(config, catalog)
         .map_err(|e| EvalError::Server(e.to_string()))?;
     let url = format!("ws://127.0.0.1:{}/ws", app.port());

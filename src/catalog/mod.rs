@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod exclusions;
+pub mod numbers;
 pub mod proof_cache;
 pub mod proven;
 pub mod question;
@@ -17,6 +18,7 @@ pub mod questions;
 pub mod schema;
 pub mod sets;
 pub mod spider_import;
+pub mod sql_tokens;
 pub mod suspects;
 pub mod ties;
 
@@ -27,7 +29,8 @@ use std::time::Instant;
 
 use serde::Deserialize;
 
-use crate::database::connection::open_read_only;
+use crate::database::connection::{self, open_read_only};
+use crate::database::{DatabasePool, Pools};
 pub use error::CatalogError;
 use proof_cache::ProofCache;
 use questions::QuestionBank;
@@ -122,6 +125,24 @@ impl Catalog {
 
     pub fn databases(&self) -> impl Iterator<Item = &Arc<Database>> {
         self.databases.values()
+    }
+
+    /// Opens the agents' connection pools, one per database of the catalog. A database worker
+    /// holds one connection at a time, so `workers` connections per database is all that can
+    /// ever be in use. It lives here, not in `database`, because the catalog is what knows the
+    /// databases; `database` knows only pools.
+    pub fn open_pools(&self, workers: usize) -> Result<Pools, (String, r2d2::Error)> {
+        let helpers = connection::pool_helpers();
+        self.databases()
+            .map(|db| {
+                connection::open_pool(&db.path, workers as u32, helpers.clone())
+                    .map(|pool| {
+                        let path = db.path.clone();
+                        (db.db_id.clone(), DatabasePool { pool, path })
+                    })
+                    .map_err(|e| (db.path.display().to_string(), e))
+            })
+            .collect()
     }
 
     pub fn database(&self, db_id: &str) -> Option<&Arc<Database>> {

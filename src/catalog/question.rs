@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::proven::ProvenGold;
+use super::sql_tokens::{tokenize, Token};
 use crate::database::value::Cell;
 
 /// A question an episode is played on. Unknown keys are rejected so a typo in a question file
@@ -38,37 +39,21 @@ impl Question {
 /// True when the outermost query has an ORDER BY. A sub-query's ORDER BY (inside parentheses)
 /// does not order the final result, so only depth-0 occurrences count.
 pub fn sql_orders_result(sql: &str) -> bool {
-    let mut depth = 0i32;
-    let upper = sql.to_ascii_uppercase();
-    let bytes = upper.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'(' => depth += 1,
-            b')' => depth -= 1,
-            b'\'' | b'"' => {
-                let quote = bytes[i];
-                i += 1;
-                while i < bytes.len() && bytes[i] != quote {
-                    i += 1;
-                }
-            }
-            b'O' if depth == 0 && upper[i..].starts_with("ORDER") => {
-                let before_ok = i == 0 || !is_word_byte(bytes[i - 1]);
-                let rest = upper[i + 5..].trim_start();
-                if before_ok && rest.starts_with("BY") {
+    let tokens = tokenize(sql);
+    let mut depth = 0usize;
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            Token::Open => depth += 1,
+            Token::Close => depth = depth.saturating_sub(1),
+            Token::Word(w) if depth == 0 && w == "order" => {
+                if matches!(tokens.get(i + 1), Some(Token::Word(by)) if by == "by") {
                     return true;
                 }
             }
             _ => {}
         }
-        i += 1;
     }
     false
-}
-
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// The shape of the gold answer, which decides how an agent's answer is compared with it.
@@ -203,6 +188,9 @@ mod tests {
         ));
         assert!(!sql_orders_result("SELECT 'ORDER BY' FROM t"));
         assert!(!sql_orders_result("SELECT border_by FROM t"));
+        // Quoted names and comments hide the keywords, as in the difficulty grading.
+        assert!(!sql_orders_result("SELECT [order by] FROM t"));
+        assert!(!sql_orders_result("SELECT a FROM t -- ORDER BY a"));
     }
 
     #[test]

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::numbers::{is_number_text, parse_number};
 use crate::database::value::Cell;
-use crate::reward::numbers::{is_number_text, parse_number};
 
 /// Text that stands for a missing value (compared case-insensitively, trimmed).
 pub const NULL_LIKE: [&str; 4] = ["null", "none", "n/a", ""];

@@ -3,6 +3,8 @@
 
 use thiserror::Error;
 
+use crate::metrics::labels::QueryFailure;
+
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum QueryError {
     #[error("the query is empty: write one SELECT statement")]
@@ -27,4 +29,22 @@ pub enum QueryError {
     Unavailable(String),
     #[error("the database '{0}' is unavailable (its file is missing on the server); DESCRIBE and SAMPLE still work, or reset to another question")]
     FileMissing(String),
+}
+
+/// The metrics label of a failed query (the metrics do not depend on this module).
+impl From<&QueryError> for QueryFailure {
+    fn from(e: &QueryError) -> Self {
+        match e {
+            QueryError::Empty => QueryFailure::empty,
+            QueryError::TooLong { .. } => QueryFailure::too_long,
+            QueryError::NulByte => QueryFailure::nul_byte,
+            QueryError::MultipleStatements => QueryFailure::multiple_statements,
+            QueryError::Refused(_) => QueryFailure::refused,
+            QueryError::Sql(_) => QueryFailure::sql,
+            QueryError::Timeout { .. } => QueryFailure::timeout,
+            QueryError::Cancelled => QueryFailure::cancelled,
+            QueryError::UnknownDatabase(_) => QueryFailure::unknown_database,
+            QueryError::Unavailable(_) | QueryError::FileMissing(_) => QueryFailure::unavailable,
+        }
+    }
 }

@@ -17,7 +17,6 @@ use std::sync::Arc;
 
 use actix::{Actor, Addr, Handler, Message, SyncArbiter, SyncContext};
 
-use crate::catalog::Catalog;
 use crate::metrics::Metrics;
 use connection::Pool;
 use error::QueryError;
@@ -32,23 +31,6 @@ pub type Pools = HashMap<String, DatabasePool>;
 pub struct DatabasePool {
     pub pool: Pool,
     pub path: PathBuf,
-}
-
-/// Opens the pools for every database of the catalog. A worker holds one connection at a time,
-/// so `workers` connections per database is all that can ever be in use.
-pub fn open_pools(catalog: &Catalog, workers: usize) -> Result<Pools, (String, r2d2::Error)> {
-    let helpers = connection::pool_helpers();
-    catalog
-        .databases()
-        .map(|db| {
-            connection::open_pool(&db.path, workers as u32, helpers.clone())
-                .map(|pool| {
-                    let path = db.path.clone();
-                    (db.db_id.clone(), DatabasePool { pool, path })
-                })
-                .map_err(|e| (db.path.display().to_string(), e))
-        })
-        .collect()
 }
 
 /// A synchronous worker running agent queries.

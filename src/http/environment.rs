@@ -3,24 +3,13 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::error::ApiError;
 use crate::protocol::messages::{parse_action, ErrorBody};
 use crate::protocol::observation::EpisodeState;
 use crate::protocol::reset::ResetParams;
 use crate::session::{host, mcp_session, Services};
-
-/// The reference server answers invalid input with FastAPI's 422 `{"detail": [...]}`.
-fn unprocessable(body: &ErrorBody) -> HttpResponse {
-    let detail: Vec<Value> = body
-        .errors
-        .clone()
-        .unwrap_or_else(|| vec![body.message.clone()])
-        .into_iter()
-        .map(|msg| json!({ "msg": msg, "type": "value_error" }))
-        .collect();
-    HttpResponse::UnprocessableEntity().json(json!({ "detail": detail }))
-}
 
 fn body_json(body: &web::Bytes) -> Result<Option<Value>, ErrorBody> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -31,19 +20,17 @@ fn body_json(body: &web::Bytes) -> Result<Option<Value>, ErrorBody> {
     })
 }
 
-pub async fn reset(services: web::Data<Services>, body: web::Bytes) -> HttpResponse {
-    let data = match body_json(&body) {
-        Ok(v) => v,
-        Err(error) => return unprocessable(&error),
-    };
-    let params = match ResetParams::from_value(data) {
-        Ok(p) => p,
-        Err(e) => return unprocessable(&ErrorBody::validation("invalid reset arguments", vec![e])),
-    };
-    match host::reset(&services, &params) {
-        Ok(episode) => HttpResponse::Ok().json(episode.reset_result()),
-        Err(body) => unprocessable(&body),
-    }
+/// Invalid input is answered as the reference server does, with FastAPI's 422
+/// `{"detail": [...]}` (see [`ApiError`]).
+pub async fn reset(
+    services: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let data = body_json(&body)?;
+    let params = ResetParams::from_value(data)
+        .map_err(|e| ErrorBody::validation("invalid reset arguments", vec![e]))?;
+    let episode = host::reset(&services, &params)?;
+    Ok(HttpResponse::Ok().json(episode.reset_result()))
 }
 
 /// `timeout_s` and `request_id` may come too; a one-step episode has no use for them.
@@ -52,28 +39,21 @@ struct StepRequest {
     action: Value,
 }
 
-pub async fn step(services: web::Data<Services>, body: web::Bytes) -> HttpResponse {
-    let request: StepRequest = match body_json(&body).and_then(|v| {
-        let v = v.ok_or_else(|| {
-            ErrorBody::validation(
-                "invalid step request",
-                vec!["missing body with an 'action'".into()],
-            )
-        })?;
-        serde_json::from_value(v)
-            .map_err(|e| ErrorBody::validation("invalid step request", vec![e.to_string()]))
-    }) {
-        Ok(r) => r,
-        Err(error) => return unprocessable(&error),
-    };
-    let action = match parse_action(request.action) {
-        Ok(a) => a,
-        Err(body) => return unprocessable(&body),
-    };
-    match mcp_session::one_shot(&services, action).await {
-        Ok(result) => HttpResponse::Ok().json(result),
-        Err(body) => unprocessable(&body),
-    }
+pub async fn step(
+    services: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let value = body_json(&body)?.ok_or_else(|| {
+        ErrorBody::validation(
+            "invalid step request",
+            vec!["missing body with an 'action'".into()],
+        )
+    })?;
+    let request: StepRequest = serde_json::from_value(value)
+        .map_err(|e| ErrorBody::validation("invalid step request", vec![e.to_string()]))?;
+    let action = parse_action(request.action)?;
+    let result = mcp_session::one_shot(&services, action).await?;
+    Ok(HttpResponse::Ok().json(result))
 }
 
 pub async fn state() -> HttpResponse {

@@ -54,15 +54,16 @@ pub const OPENENV_API_VERSION: &str = "1.0.0";
 
 /// `GET /openapi.json`: the HTTP endpoints with their bodies' schemas.
 pub async fn openapi() -> HttpResponse {
-    let step_result = json!({
-        "type": "object",
-        "properties": {
-            "observation": schema::observation_schema(),
-            "reward": { "type": ["number", "null"] },
-            "done": { "type": "boolean" }
-        }
-    });
+    let step_result = schema::step_result_schema();
     let ok = |description: &str, body: serde_json::Value| json!({ "200": { "description": description, "content": { "application/json": { "schema": body } } } });
+    // An endpoint that reads a body also answers 422 (and 500 when the server fails).
+    let error = json!({ "application/json": { "schema": super::error::error_schema() } });
+    let ok_or_invalid = |description: &str, body: serde_json::Value| {
+        let mut responses = ok(description, body);
+        responses["422"] = json!({ "description": "Invalid request", "content": error.clone() });
+        responses["500"] = json!({ "description": "Internal error", "content": error.clone() });
+        responses
+    };
     let any = json!({ "type": "object" });
     HttpResponse::Ok().json(json!({
         "openapi": "3.1.0",
@@ -76,20 +77,12 @@ pub async fn openapi() -> HttpResponse {
             "/reset": { "post": {
                 "summary": "Start a fresh episode (stateless: the episode is discarded)",
                 "requestBody": { "content": { "application/json": { "schema": schema::reset_schema() } } },
-                "responses": ok("Initial observation", step_result.clone())
+                "responses": ok_or_invalid("Initial observation", step_result.clone())
             } },
             "/step": { "post": {
                 "summary": "Take one action in a fresh episode (stateless); use /ws for whole episodes",
-                "requestBody": { "content": { "application/json": { "schema": {
-                    "type": "object",
-                    "properties": {
-                        "action": schema::action_schema(),
-                        "timeout_s": { "type": "number" },
-                        "request_id": { "type": "string" }
-                    },
-                    "required": ["action"]
-                } } } },
-                "responses": ok("Observation", step_result)
+                "requestBody": { "content": { "application/json": { "schema": schema::step_request_schema() } } },
+                "responses": ok_or_invalid("Observation", step_result)
             } },
             "/state": { "get": { "summary": "State of a fresh environment", "responses": ok("State", schema::state_schema()) } },
             "/mcp": {

@@ -8,8 +8,10 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
+use super::error::ApiError;
 use super::mcp_sessions::{self, SESSION_HEADER};
 use crate::protocol::mcp::{self, QuestionView, RpcRequest, RpcResponse, ToolCall};
+use crate::protocol::messages::ErrorCode;
 use crate::protocol::reset::ResetParams;
 use crate::session::messages::{McpOp, McpReply};
 use crate::session::{mcp_session, Services};
@@ -39,15 +41,17 @@ async fn no_stream() -> HttpResponse {
 }
 
 /// Ends the session named by the header.
-async fn delete(req: HttpRequest, services: web::Data<Services>) -> HttpResponse {
-    let Some(id) = header_session(&req) else {
-        return HttpResponse::BadRequest()
-            .json(json!({ "detail": format!("{SESSION_HEADER} header required") }));
-    };
-    match mcp_sessions::close(&services, &id).await {
-        Ok(true) => HttpResponse::NoContent().finish(),
-        Ok(false) => HttpResponse::NotFound().finish(),
-        Err(e) => HttpResponse::InternalServerError().json(json!({ "detail": e })),
+async fn delete(req: HttpRequest, services: web::Data<Services>) -> Result<HttpResponse, ApiError> {
+    let id = header_session(&req).ok_or_else(|| ApiError::BadRequest {
+        code: ErrorCode::ValidationError,
+        message: format!("{SESSION_HEADER} header required"),
+    })?;
+    match mcp_sessions::close(&services, &id)
+        .await
+        .map_err(ApiError::Internal)?
+    {
+        true => Ok(HttpResponse::NoContent().finish()),
+        false => Err(mcp_sessions::SessionError::Unknown(id).into()),
     }
 }
 
@@ -175,7 +179,7 @@ async fn call_tool(
         return match op {
             McpOp::Step(action) => match mcp_session::one_shot(services, action).await {
                 Ok(step) => RpcResponse::success(id, mcp::tool_result(&step)),
-                Err(body) => RpcResponse::error(id, mcp::INVALID_REQUEST, body.message),
+                Err(body) => RpcResponse::error(id, body.code.json_rpc(), body.message),
             },
             _ => RpcResponse::error(
                 id,

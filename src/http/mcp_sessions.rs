@@ -6,6 +6,7 @@ use actix::{Actor, Addr, Recipient};
 use serde_json::{json, Value};
 
 use crate::protocol::mcp::{self, RpcResponse};
+use crate::protocol::messages::ErrorBody;
 use crate::protocol::observation::StepResult;
 use crate::protocol::reset::ResetParams;
 use crate::session::host;
@@ -32,6 +33,28 @@ pub enum SessionError {
     Capacity { active: usize, max: usize },
     #[error("session unavailable: {0}")]
     Unavailable(String),
+}
+
+/// An unknown session is 404 with the protocol's `SESSION_ERROR`; the others are the server's.
+impl From<SessionError> for super::error::ApiError {
+    fn from(error: SessionError) -> Self {
+        use super::error::ApiError;
+        use crate::protocol::messages::ErrorCode;
+        match error {
+            SessionError::Unknown(_) => ApiError::NotFound {
+                code: ErrorCode::SessionError,
+                message: error.to_string(),
+            },
+            SessionError::Capacity { .. } => ApiError::BadRequest {
+                code: ErrorCode::CapacityReached,
+                message: error.to_string(),
+            },
+            SessionError::Episode(message) => {
+                ApiError::Invalid(ErrorBody::validation(message.clone(), vec![message]))
+            }
+            SessionError::Unavailable(_) => ApiError::Internal(error.to_string()),
+        }
+    }
 }
 
 impl SessionError {

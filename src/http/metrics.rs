@@ -2,18 +2,20 @@
 
 use actix_web::{web, HttpResponse};
 
+use super::error::ApiError;
 use crate::metrics::CONTENT_TYPE;
 use crate::session::Services;
 use crate::supervisor::messages::GetStats;
 
-pub async fn metrics(services: web::Data<Services>) -> HttpResponse {
+pub async fn metrics(services: web::Data<Services>) -> Result<HttpResponse, ApiError> {
     // The gauge follows every registration; reading the registry here also corrects it should
     // a hook ever be missed.
     if let Ok(stats) = services.supervisor.send(GetStats).await {
         services.metrics.set_sessions_active(stats.active_sessions);
     }
-    match services.metrics.render() {
-        Ok(text) => HttpResponse::Ok().content_type(CONTENT_TYPE).body(text),
-        Err(e) => HttpResponse::InternalServerError().body(format!("cannot encode metrics: {e}")),
-    }
+    let text = services
+        .metrics
+        .render()
+        .map_err(|e| ApiError::Internal(format!("cannot encode metrics: {e}")))?;
+    Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(text))
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: one route table for the OpenEnv endpoints, the WebSocket upgrade and MCP.
 
 pub mod environment;
+pub mod error;
 pub mod info;
 pub mod mcp;
 pub mod mcp_sessions;
@@ -9,6 +10,8 @@ pub mod playground;
 pub mod tasks;
 
 use actix_web::{web, HttpRequest, HttpResponse};
+
+use error::ApiError;
 
 use crate::session::{socket, Services};
 
@@ -41,17 +44,12 @@ async fn websocket(
     stream: web::Payload,
     services: web::Data<Services>,
     query: web::Query<WsQuery>,
-) -> actix_web::Result<HttpResponse> {
+) -> Result<HttpResponse, ApiError> {
     let attached = match &query.session_id {
         None => None,
-        Some(id) => match mcp_sessions::find(&services, id).await {
-            Ok(session) => Some(session),
-            Err(e) => {
-                return Ok(
-                    HttpResponse::NotFound().json(serde_json::json!({ "detail": e.to_string() }))
-                )
-            }
-        },
+        Some(id) => Some(mcp_sessions::find(&services, id).await?),
     };
     socket::start(&req, stream, services.get_ref().clone(), attached)
+        // The handshake was refused (not a WebSocket request): actix's own 400.
+        .or_else(|e| Ok(e.error_response()))
 }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, ETag, EntityTag, Header, HeaderValue, IfNoneMatch};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
@@ -113,12 +113,13 @@ async fn catalog(services: web::Data<Services>) -> HttpResponse {
 }
 
 fn asset(req: &HttpRequest, body: &'static str, content_type: &str, etag: u64) -> HttpResponse {
-    let etag = format!("\"{etag:016x}\"");
-    let fresh = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let etag = EntityTag::new_strong(format!("{etag:016x}"));
+    // If-None-Match compares weakly (RFC 9110 13.1.2); an unparsable header is no match.
+    let fresh = match IfNoneMatch::parse(req) {
+        Ok(IfNoneMatch::Any) => true,
+        Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|tag| tag.weak_eq(&etag)),
+        Err(_) => false,
+    };
     let mut response = if fresh {
         HttpResponse::NotModified()
     } else {
@@ -126,7 +127,7 @@ fn asset(req: &HttpRequest, body: &'static str, content_type: &str, etag: u64) -
     };
     response
         .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
-        .insert_header((header::ETAG, etag))
+        .insert_header(ETag(etag))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header(security_headers_csp(websocket_host(req)));

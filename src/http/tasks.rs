@@ -6,12 +6,13 @@
 
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse, ResponseError};
+use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::error::ApiError;
 use crate::catalog::question::{Question, Split};
+use crate::protocol::messages::{ErrorBody, ErrorCode};
 use crate::session::Services;
 
 /// The name the Task API routes answer to.
@@ -67,22 +68,24 @@ pub enum TaskError {
     Body(String),
 }
 
-impl ResponseError for TaskError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            TaskError::UnknownEnvironment(_) => StatusCode::NOT_FOUND,
-            TaskError::Body(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            _ => StatusCode::BAD_REQUEST,
+/// Another environment is 404, a malformed body 422 (FastAPI's list of problems), anything
+/// else 400; all carry the protocol's `VALIDATION_ERROR` code.
+impl From<TaskError> for ApiError {
+    fn from(error: TaskError) -> Self {
+        let code = ErrorCode::ValidationError;
+        match error {
+            TaskError::Body(msg) => {
+                ApiError::Invalid(ErrorBody::validation(msg.clone(), vec![msg]))
+            }
+            e @ TaskError::UnknownEnvironment(_) => ApiError::NotFound {
+                code,
+                message: e.to_string(),
+            },
+            e => ApiError::BadRequest {
+                code,
+                message: e.to_string(),
+            },
         }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let detail = match self {
-            // FastAPI's validation errors are a list.
-            TaskError::Body(msg) => json!([{ "msg": msg, "type": "value_error" }]),
-            other => json!(other.to_string()),
-        };
-        HttpResponse::build(self.status_code()).json(json!({ "detail": detail }))
     }
 }
 
@@ -140,7 +143,7 @@ async fn list_environments() -> HttpResponse {
     HttpResponse::Ok().json([ENV_NAME])
 }
 
-async fn splits(env_name: web::Path<String>) -> Result<HttpResponse, TaskError> {
+async fn splits(env_name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     check_env(&env_name)?;
     Ok(HttpResponse::Ok().json(json!([
         { "name": Split::Train.as_str(), "type": "train" },
@@ -152,7 +155,7 @@ async fn tasks(
     env_name: web::Path<String>,
     services: web::Data<Services>,
     body: web::Bytes,
-) -> Result<HttpResponse, TaskError> {
+) -> Result<HttpResponse, ApiError> {
     let req: SplitRequest = request(&env_name, &body)?;
     let split = split_named(&req.split)?;
     let all = services.catalog.questions().served_in(split, None);
@@ -164,7 +167,7 @@ async fn num_tasks(
     env_name: web::Path<String>,
     services: web::Data<Services>,
     body: web::Bytes,
-) -> Result<HttpResponse, TaskError> {
+) -> Result<HttpResponse, ApiError> {
     let req: SplitRequest = request(&env_name, &body)?;
     let split = split_named(&req.split)?;
     let count = services.catalog.questions().served_in(split, None).len();
@@ -175,7 +178,7 @@ async fn task(
     env_name: web::Path<String>,
     services: web::Data<Services>,
     body: web::Bytes,
-) -> Result<HttpResponse, TaskError> {
+) -> Result<HttpResponse, ApiError> {
     let req: TaskRequest = request(&env_name, &body)?;
     let split = split_named(&req.split)?;
     let all = services.catalog.questions().served_in(split, None);
@@ -190,14 +193,14 @@ async fn task_range(
     env_name: web::Path<String>,
     services: web::Data<Services>,
     body: web::Bytes,
-) -> Result<HttpResponse, TaskError> {
+) -> Result<HttpResponse, ApiError> {
     let req: RangeRequest = request(&env_name, &body)?;
     let split = split_named(&req.split)?;
     let all = services.catalog.questions().served_in(split, None);
     let start = slice_bound(req.start, all.len(), 0);
     let stop = slice_bound(req.stop, all.len(), all.len()).max(start);
     if stop - start > MAX_LISTED_TASKS {
-        return Err(TaskError::RangeTooLarge);
+        return Err(TaskError::RangeTooLarge.into());
     }
     Ok(HttpResponse::Ok().json(json!({ "tasks": specs(split, &all[start..stop], start) })))
 }

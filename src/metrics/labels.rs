@@ -1,10 +1,10 @@
 //! The label values of the metrics: small closed sets, so no client input can grow a family.
+//!
+//! This module depends on no other module of the crate: the types that are counted (the
+//! protocol's actions and error codes, the database's query errors) convert themselves into
+//! these labels where they are defined, so every layer can record metrics.
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
-
-use crate::database::error::QueryError;
-use crate::protocol::action::ActionType;
-use crate::protocol::messages::ErrorCode;
 
 #[derive(Debug, Clone, Copy, Hash, PartialEq, Eq, EncodeLabelValue)]
 #[allow(non_camel_case_types)]
@@ -13,17 +13,6 @@ pub enum Action {
     SAMPLE,
     QUERY,
     ANSWER,
-}
-
-impl From<ActionType> for Action {
-    fn from(action: ActionType) -> Self {
-        match action {
-            ActionType::Describe => Action::DESCRIBE,
-            ActionType::Sample => Action::SAMPLE,
-            ActionType::Query => Action::QUERY,
-            ActionType::Answer => Action::ANSWER,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -42,20 +31,7 @@ pub enum Code {
     CAPACITY_REACHED,
     FACTORY_ERROR,
     SESSION_ERROR,
-}
-
-impl From<ErrorCode> for Code {
-    fn from(code: ErrorCode) -> Self {
-        match code {
-            ErrorCode::InvalidJson => Code::INVALID_JSON,
-            ErrorCode::UnknownType => Code::UNKNOWN_TYPE,
-            ErrorCode::ValidationError => Code::VALIDATION_ERROR,
-            ErrorCode::ExecutionError => Code::EXECUTION_ERROR,
-            ErrorCode::CapacityReached => Code::CAPACITY_REACHED,
-            ErrorCode::FactoryError => Code::FACTORY_ERROR,
-            ErrorCode::SessionError => Code::SESSION_ERROR,
-        }
-    }
+    INTERNAL_ERROR,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -63,7 +39,7 @@ pub struct CodeLabels {
     pub code: Code,
 }
 
-/// Why a query produced no result, one value per [`QueryError`] variant.
+/// Why a query produced no result, one value per kind of `database::error::QueryError`.
 #[derive(Debug, Clone, Copy, Hash, PartialEq, Eq, EncodeLabelValue)]
 #[allow(non_camel_case_types)]
 pub enum QueryFailure {
@@ -77,23 +53,6 @@ pub enum QueryFailure {
     cancelled,
     unknown_database,
     unavailable,
-}
-
-impl From<&QueryError> for QueryFailure {
-    fn from(e: &QueryError) -> Self {
-        match e {
-            QueryError::Empty => QueryFailure::empty,
-            QueryError::TooLong { .. } => QueryFailure::too_long,
-            QueryError::NulByte => QueryFailure::nul_byte,
-            QueryError::MultipleStatements => QueryFailure::multiple_statements,
-            QueryError::Refused(_) => QueryFailure::refused,
-            QueryError::Sql(_) => QueryFailure::sql,
-            QueryError::Timeout { .. } => QueryFailure::timeout,
-            QueryError::Cancelled => QueryFailure::cancelled,
-            QueryError::UnknownDatabase(_) => QueryFailure::unknown_database,
-            QueryError::Unavailable(_) | QueryError::FileMissing(_) => QueryFailure::unavailable,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]

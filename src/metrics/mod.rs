@@ -14,9 +14,6 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::database::error::QueryError;
-use crate::protocol::action::ActionType;
-use crate::protocol::messages::ErrorCode;
 use labels::*;
 
 /// The content type of [`Metrics::render`]'s output.
@@ -146,14 +143,12 @@ impl Metrics {
         );
         // Every action's series exists from the start, so a rate over them is defined at once.
         for action in [
-            ActionType::Describe,
-            ActionType::Sample,
-            ActionType::Query,
-            ActionType::Answer,
+            Action::DESCRIBE,
+            Action::SAMPLE,
+            Action::QUERY,
+            Action::ANSWER,
         ] {
-            let labels = ActionLabels {
-                action: action.into(),
-            };
+            let labels = ActionLabels { action };
             inner.steps.get_or_create_owned(&labels);
             inner.step_seconds.get_or_create_owned(&labels);
         }
@@ -205,7 +200,7 @@ impl Metrics {
     }
 
     /// One step of `action` answered after `elapsed`.
-    pub fn step(&self, action: ActionType, elapsed: Duration) {
+    pub fn step(&self, action: impl Into<Action>, elapsed: Duration) {
         let labels = ActionLabels {
             action: action.into(),
         };
@@ -217,20 +212,24 @@ impl Metrics {
     }
 
     /// A finished query: failures are counted by reason, timeouts also on their own.
-    pub fn query<T>(&self, outcome: &Result<T, QueryError>) {
+    pub fn query<T, E>(&self, outcome: &Result<T, E>)
+    where
+        for<'e> &'e E: Into<QueryFailure>,
+    {
         if let Err(e) = outcome {
-            if matches!(e, QueryError::Timeout { .. }) {
+            let reason = e.into();
+            if reason == QueryFailure::timeout {
                 self.0.query_timeouts.inc();
             }
             self.0
                 .query_failures
-                .get_or_create(&QueryFailureLabels { reason: e.into() })
+                .get_or_create(&QueryFailureLabels { reason })
                 .inc();
         }
     }
 
     /// An error frame sent to a client.
-    pub fn error(&self, code: ErrorCode) {
+    pub fn error(&self, code: impl Into<Code>) {
         self.0
             .errors
             .get_or_create(&CodeLabels { code: code.into() })
@@ -242,12 +241,21 @@ impl Metrics {
 mod tests {
     use super::*;
 
+    /// A stand-in for a timed-out query's error.
+    struct Failed;
+
+    impl From<&Failed> for QueryFailure {
+        fn from(_: &Failed) -> Self {
+            QueryFailure::timeout
+        }
+    }
+
     #[test]
     fn counters_show_up_in_the_text() {
         let m = Metrics::new();
-        m.step(ActionType::Query, Duration::from_millis(3));
-        m.error(ErrorCode::InvalidJson);
-        m.query::<()>(&Err(QueryError::Timeout { ms: 5 }));
+        m.step(Action::QUERY, Duration::from_millis(3));
+        m.error(Code::INVALID_JSON);
+        m.query::<(), _>(&Err(Failed));
         m.set_sessions_active(2);
         let text = m.render().unwrap();
         assert!(

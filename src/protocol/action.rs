@@ -3,6 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::metrics::labels as metrics;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum ActionType {
@@ -38,4 +40,15 @@ pub struct SqlAction {
     pub argument: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl From<ActionType> for metrics::Action {
+    fn from(action: ActionType) -> Self {
+        match action {
+            ActionType::Describe => metrics::Action::DESCRIBE,
+            ActionType::Sample => metrics::Action::SAMPLE,
+            ActionType::Query => metrics::Action::QUERY,
+            ActionType::Answer => metrics::Action::ANSWER,
+        }
+    }
 }

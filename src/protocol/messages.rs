@@ -4,6 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::metrics::labels as metrics;
+
 use super::action::SqlAction;
 use super::mcp::{parse_tool_step, ToolStep};
 use super::observation::{EpisodeState, StepResult};
@@ -25,7 +27,7 @@ pub enum ClientMessage {
 }
 
 /// Error codes of the OpenEnv protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     InvalidJson,
@@ -35,6 +37,20 @@ pub enum ErrorCode {
     CapacityReached,
     FactoryError,
     SessionError,
+    /// A failure inside the server (an actor gone, a reply lost), not the client's doing. The
+    /// reference server has no such code; before it existed these were `EXECUTION_ERROR`.
+    InternalError,
+}
+
+impl ErrorCode {
+    /// The JSON-RPC error code of an MCP reply carrying this error: an internal failure is
+    /// JSON-RPC's internal error, anything else the invalid request MCP clients already see.
+    pub fn json_rpc(self) -> i64 {
+        match self {
+            ErrorCode::InternalError => super::mcp::INTERNAL_ERROR,
+            _ => super::mcp::INVALID_REQUEST,
+        }
+    }
 }
 
 /// The `data` of an error frame.
@@ -59,6 +75,11 @@ impl ErrorBody {
             active_sessions: None,
             max_sessions: None,
         }
+    }
+
+    /// A failure inside the server; `message` says what failed, for the log and the client.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InternalError, message)
     }
 
     pub fn validation(message: impl Into<String>, errors: Vec<String>) -> Self {
@@ -94,7 +115,7 @@ impl ServerMessage {
             // serde_json writes UTF-8 only.
             Ok(()) => String::from_utf8(buffer).unwrap_or_default(),
             Err(e) => format!(
-                r#"{{"type":"error","data":{{"message":"cannot serialise reply: {e}","code":"EXECUTION_ERROR"}}}}"#
+                r#"{{"type":"error","data":{{"message":"cannot serialise reply: {e}","code":"INTERNAL_ERROR"}}}}"#
             ),
         }
     }
@@ -201,5 +222,20 @@ mod tests {
             frame,
             r#"{"type":"error","data":{"message":"Unknown message type: x","code":"UNKNOWN_TYPE"}}"#
         );
+    }
+}
+
+impl From<ErrorCode> for metrics::Code {
+    fn from(code: ErrorCode) -> Self {
+        match code {
+            ErrorCode::InvalidJson => metrics::Code::INVALID_JSON,
+            ErrorCode::UnknownType => metrics::Code::UNKNOWN_TYPE,
+            ErrorCode::ValidationError => metrics::Code::VALIDATION_ERROR,
+            ErrorCode::ExecutionError => metrics::Code::EXECUTION_ERROR,
+            ErrorCode::CapacityReached => metrics::Code::CAPACITY_REACHED,
+            ErrorCode::FactoryError => metrics::Code::FACTORY_ERROR,
+            ErrorCode::SessionError => metrics::Code::SESSION_ERROR,
+            ErrorCode::InternalError => metrics::Code::INTERNAL_ERROR,
+        }
     }
 }

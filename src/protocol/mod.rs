@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod mcp;
+pub mod mcp_call;
 pub mod messages;
 pub mod observation;
 pub mod reset;

@@ -17,6 +17,7 @@
 //! - extra: anything else.
 
 use crate::catalog::question::Difficulty;
+use crate::catalog::sql_tokens::{tokenize, Token};
 
 /// What the grading counts; see the module documentation.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -48,60 +49,6 @@ pub fn grade(s: SqlShape) -> Difficulty {
     } else {
         Difficulty::Extra
     }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Token {
-    Word(String),
-    Open,
-    Close,
-    Comma,
-    Other,
-}
-
-/// Splits SQL into lower-cased words and the punctuation the counting needs; string literals and
-/// quoted identifiers become one opaque token so their contents never count as keywords.
-fn tokenize(sql: &str) -> Vec<Token> {
-    let mut tokens = Vec::new();
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' | '"' | '`' => {
-                for d in chars.by_ref() {
-                    if d == c {
-                        break;
-                    }
-                }
-                tokens.push(Token::Other);
-            }
-            '[' => {
-                for d in chars.by_ref() {
-                    if d == ']' {
-                        break;
-                    }
-                }
-                tokens.push(Token::Other);
-            }
-            '(' => tokens.push(Token::Open),
-            ')' => tokens.push(Token::Close),
-            ',' => tokens.push(Token::Comma),
-            c if c.is_alphanumeric() || c == '_' => {
-                let mut word = c.to_lowercase().collect::<String>();
-                while let Some(&d) = chars.peek() {
-                    if d.is_alphanumeric() || d == '_' || d == '.' {
-                        word.extend(d.to_lowercase());
-                        chars.next();
-                    } else {
-                        break;
-                    }
-                }
-                tokens.push(Token::Word(word));
-            }
-            c if c.is_whitespace() => {}
-            _ => tokens.push(Token::Other),
-        }
-    }
-    tokens
 }
 
 /// Which clause of the outermost query a token is in.

@@ -103,40 +103,32 @@ impl RewardConfig {
     /// bounds of docs/reward.md hold: a correct episode earns at least `correct`, an episode
     /// without a correct answer at most `wrong + partial_credit`, which is below `correct` and
     /// at most a quarter of it. The message names the field.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), RewardConfigError> {
+        use RewardConfigError as E;
         self.check_finite()?;
         self.check_signs()?;
         if self.correct <= 0.0 {
             // Clients (and `sqlenv eval`) read a positive terminal layer as a correct answer.
-            return Err(format!("correct = {} must be > 0", self.correct));
+            return Err(E::CorrectNotPositive(self.correct));
         }
-        if self.partial_credit > MAX_PARTIAL_CREDIT_SHARE * self.correct {
-            return Err(format!(
-                "partial_credit = {} must be at most {MAX_PARTIAL_CREDIT_SHARE} * correct = {}: \
-                 an episode without a correct answer must earn only a small fraction of one",
-                self.partial_credit,
-                MAX_PARTIAL_CREDIT_SHARE * self.correct
-            ));
+        let most_partial = MAX_PARTIAL_CREDIT_SHARE * self.correct;
+        if self.partial_credit > most_partial {
+            return Err(E::PartialCreditTooLarge {
+                partial_credit: self.partial_credit,
+                most: most_partial,
+            });
         }
         if self.correct <= self.wrong + self.partial_credit {
-            return Err(format!(
-                "correct = {} must be greater than wrong + partial_credit = {}, the most an \
-                 episode without a correct answer earns",
-                self.correct,
-                self.wrong + self.partial_credit
-            ));
+            return Err(E::CorrectNotAboveFailing {
+                correct: self.correct,
+                failing: self.wrong + self.partial_credit,
+            });
         }
         if !(2..=MAX_PROGRESS_LEVELS).contains(&self.progress_levels) {
-            return Err(format!(
-                "progress_levels = {} must be between 2 and {MAX_PROGRESS_LEVELS}",
-                self.progress_levels
-            ));
+            return Err(E::ProgressLevels(self.progress_levels));
         }
         if !(0.0..=1.0).contains(&self.partial_credit_floor) {
-            return Err(format!(
-                "partial_credit_floor = {} must be in [0, 1]",
-                self.partial_credit_floor
-            ));
+            return Err(E::PartialCreditFloor(self.partial_credit_floor));
         }
         Ok(())
     }
@@ -155,16 +147,16 @@ impl RewardConfig {
         ]
     }
 
-    fn check_finite(&self) -> Result<(), String> {
+    fn check_finite(&self) -> Result<(), RewardConfigError> {
         match self.fields().into_iter().find(|(_, v)| !v.is_finite()) {
-            Some((name, v)) => Err(format!("{name} = {v} must be a finite number")),
+            Some((name, value)) => Err(RewardConfigError::NotFinite { name, value }),
             None => Ok(()),
         }
     }
 
     /// Bonuses must not turn into penalties and vice versa: the bounds assume that no exploring
     /// step ever pays more than 0 and that a wrong answer never pays.
-    fn check_signs(&self) -> Result<(), String> {
+    fn check_signs(&self) -> Result<(), RewardConfigError> {
         let non_negative = [
             ("efficiency", self.efficiency),
             ("partial_credit", self.partial_credit),
@@ -176,14 +168,41 @@ impl RewardConfig {
             ("repeat_penalty", self.repeat_penalty),
             ("after_done_penalty", self.after_done_penalty),
         ];
-        if let Some((name, v)) = non_negative.into_iter().find(|(_, v)| *v < 0.0) {
-            return Err(format!("{name} = {v} must be >= 0"));
+        if let Some((name, value)) = non_negative.into_iter().find(|(_, v)| *v < 0.0) {
+            return Err(RewardConfigError::Negative { name, value });
         }
-        if let Some((name, v)) = non_positive.into_iter().find(|(_, v)| *v > 0.0) {
-            return Err(format!("{name} = {v} must be <= 0"));
+        if let Some((name, value)) = non_positive.into_iter().find(|(_, v)| *v > 0.0) {
+            return Err(RewardConfigError::Positive { name, value });
         }
         Ok(())
     }
+}
+
+/// Why a reward configuration is refused; each message names the field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RewardConfigError {
+    #[error("{name} = {value} must be a finite number")]
+    NotFinite { name: &'static str, value: f64 },
+    #[error("{name} = {value} must be >= 0")]
+    Negative { name: &'static str, value: f64 },
+    #[error("{name} = {value} must be <= 0")]
+    Positive { name: &'static str, value: f64 },
+    #[error("correct = {0} must be > 0")]
+    CorrectNotPositive(f64),
+    #[error(
+        "partial_credit = {partial_credit} must be at most {MAX_PARTIAL_CREDIT_SHARE} * correct = \
+         {most}: an episode without a correct answer must earn only a small fraction of one"
+    )]
+    PartialCreditTooLarge { partial_credit: f64, most: f64 },
+    #[error(
+        "correct = {correct} must be greater than wrong + partial_credit = {failing}, the most \
+         an episode without a correct answer earns"
+    )]
+    CorrectNotAboveFailing { correct: f64, failing: f64 },
+    #[error("progress_levels = {0} must be between 2 and {MAX_PROGRESS_LEVELS}")]
+    ProgressLevels(u32),
+    #[error("partial_credit_floor = {0} must be in [0, 1]")]
+    PartialCreditFloor(f64),
 }
 
 #[cfg(test)]
@@ -222,11 +241,15 @@ mod tests {
 
     #[test]
     fn rejects_non_finite() {
-        let err = with(|c| c.efficiency = f64::NAN).validate().unwrap_err();
+        let err = with(|c| c.efficiency = f64::NAN)
+            .validate()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("efficiency"), "{err}");
         let err = with(|c| c.step_cost = f64::NEG_INFINITY)
             .validate()
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("step_cost"), "{err}");
     }
 
@@ -241,7 +264,7 @@ mod tests {
             ("efficiency", with(|c| c.efficiency = -0.1)),
             ("partial_credit", with(|c| c.partial_credit = -0.1)),
         ] {
-            let err = cfg.validate().unwrap_err();
+            let err = cfg.validate().unwrap_err().to_string();
             assert!(err.contains(name), "{name}: {err}");
         }
     }
@@ -249,9 +272,15 @@ mod tests {
     #[test]
     fn partial_credit_stays_a_small_fraction_of_correct() {
         assert_eq!(with(|c| c.partial_credit = 0.25).validate(), Ok(()));
-        let err = with(|c| c.partial_credit = 0.26).validate().unwrap_err();
+        let err = with(|c| c.partial_credit = 0.26)
+            .validate()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("partial_credit"), "{err}");
-        let err = with(|c| c.correct = 0.0).validate().unwrap_err();
+        let err = with(|c| c.correct = 0.0)
+            .validate()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("correct"), "{err}");
         // A large wrong penalty still leaves correct above the failing bound.
         assert_eq!(with(|c| c.wrong = -2.0).validate(), Ok(()));
@@ -260,14 +289,18 @@ mod tests {
     #[test]
     fn rejects_bad_levels_and_floor() {
         for levels in [0, 1, MAX_PROGRESS_LEVELS + 1] {
-            let err = with(|c| c.progress_levels = levels).validate().unwrap_err();
+            let err = with(|c| c.progress_levels = levels)
+                .validate()
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("progress_levels"), "{err}");
         }
         assert_eq!(with(|c| c.progress_levels = 2).validate(), Ok(()));
         for floor in [-0.1, 1.5, f64::NAN] {
             let err = with(|c| c.partial_credit_floor = floor)
                 .validate()
-                .unwrap_err();
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("partial_credit_floor"), "{err}");
         }
     }

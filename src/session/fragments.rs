@@ -1,6 +1,12 @@
 //! Reassembling a WebSocket message sent in several frames (RFC 6455 fragmentation): the parts
 //! are joined up to the same size limit as a single frame, so fragmenting gains a client
 //! nothing.
+//!
+//! Kept by hand because the WebSocket crate of this design does not do it: actix-web-actors
+//! hands each fragment to the session as its own `Message::Continuation(Item)` (its stream maps
+//! `Frame::Continuation` straight through), and the codec underneath (actix-http's `ws::Codec`)
+//! frames only. The crate that does join fragments, actix-ws (`aggregate_continuations`),
+//! replaces actor sessions with async streams, which this server's session actors are not.
 
 /// What the first fragment said the message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use actix::{Message, MessageResponse, Recipient};
 
 use super::activity::Activity;
-use crate::session::messages::McpCall;
+use crate::protocol::mcp_call::McpCall;
 
 /// How a session is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

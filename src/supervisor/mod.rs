@@ -17,7 +17,7 @@ use activity::Activity;
 use messages::*;
 
 use crate::metrics::Metrics;
-use crate::session::messages::McpCall;
+use crate::protocol::mcp_call::McpCall;
 
 /// Sessions one server holds at once. GRPO opens a connection per generation, so hundreds
 /// must fit; an idle session costs a few tens of kilobytes.

@@ -193,7 +193,7 @@ fn a_reward_config_outside_the_bounds_is_refused() {
     std::fs::write(&path, r#"{"partial_credit": 0.5}"#).unwrap();
     let mut args = test_args();
     args.reward_config = Some(path.clone());
-    let err = args.into_config().unwrap_err();
+    let err = args.into_config().unwrap_err().to_string();
     assert!(err.contains("partial_credit"), "{err}");
     // The bounds hold for every budget: a long one is fine.
     let mut args = test_args();

@@ -1,10 +1,16 @@
 //! The session lifecycle: capacity, the idle sweep, the dead-peer heartbeat, and that the
 //! session count always returns to zero.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
 
+use actix::{Actor, Context, Handler, Message};
 use futures_util::future::join_all;
 use serde_json::json;
+use sqlenv::supervisor::activity::Activity;
+use sqlenv::supervisor::messages::{CloseReason, ForceClose, Register, SessionKind};
+use sqlenv::supervisor::EpisodeSupervisor;
 
 use crate::helpers::*;
 
@@ -45,18 +51,87 @@ async fn idle_sessions_are_closed() {
     app.stop().await;
 }
 
-#[actix_web::test]
-async fn active_sessions_are_not_idle() {
-    let app = spawn_app_with(|a| a.idle_timeout_secs = 0.6).await;
-    let mut ws = app.connect().await;
-    ws.reset(json!({"seed": 1})).await;
-    for _ in 0..6 {
-        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
-        assert_eq!(ws.request(json!({"type": "state"})).await["type"], "state");
+/// A stand-in session for the supervisor tests: records the closes it is sent.
+struct Recorder(Rc<RefCell<Vec<CloseReason>>>);
+
+impl Actor for Recorder {
+    type Context = Context<Self>;
+}
+
+impl Handler<ForceClose> for Recorder {
+    type Result = ();
+
+    fn handle(&mut self, msg: ForceClose, _: &mut Context<Self>) {
+        self.0.borrow_mut().push(msg.reason);
     }
-    ws.close().await;
-    app.wait_for_sessions(0).await;
-    app.stop().await;
+}
+
+/// Answered after every message sent before it, so the closes are recorded when it returns.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Flush;
+
+impl Handler<Flush> for Recorder {
+    type Result = ();
+
+    fn handle(&mut self, _: Flush, _: &mut Context<Self>) {}
+}
+
+/// The idle sweep on a paused clock: a session that stays quiet is closed after the limit (at the
+/// first sweep past it), one that keeps touching its activity clock is never closed. The rule's
+/// real-time wiring is `idle_sessions_are_closed`.
+#[actix_web::test]
+async fn the_idle_sweep_closes_quiet_sessions_and_spares_busy_ones() {
+    tokio::time::pause();
+    let limit = Duration::from_secs(60);
+    let supervisor = EpisodeSupervisor::new(8, limit).start();
+    let mut sessions = Vec::new();
+    for id in ["quiet", "busy"] {
+        let closes = Rc::new(RefCell::new(Vec::new()));
+        let session = Recorder(closes.clone()).start();
+        let activity = Activity::default();
+        let register = Register {
+            id: id.into(),
+            kind: SessionKind::WebSocket,
+            closer: session.clone().recipient(),
+            activity: activity.clone(),
+            mcp: None,
+        };
+        supervisor.send(register).await.unwrap().unwrap();
+        sessions.push((session, activity, closes));
+    }
+    let [(quiet, _, quiet_closes), (busy, busy_activity, busy_closes)] = &sessions[..] else {
+        unreachable!()
+    };
+    // Sweeps run every quarter of the limit; step the clock by 5 s, the busy session active in
+    // every step, up to just under the limit and then past the first sweep after it.
+    let step = Duration::from_secs(5);
+    let mut elapsed = Duration::ZERO;
+    let mut closed_at = None;
+    while elapsed < limit + limit / 4 + step {
+        tokio::time::advance(step).await;
+        elapsed += step;
+        busy_activity.touch();
+        quiet.send(Flush).await.unwrap();
+        if closed_at.is_none() && !quiet_closes.borrow().is_empty() {
+            closed_at = Some(elapsed);
+        }
+    }
+    busy.send(Flush).await.unwrap();
+    let closed_at = closed_at.expect("the quiet session is closed");
+    assert!(
+        closed_at > limit && closed_at <= limit + limit / 4 + step,
+        "closed after {closed_at:?}"
+    );
+    assert_eq!(
+        *quiet_closes.borrow(),
+        [CloseReason::Idle { limit_secs: 60 }]
+    );
+    assert!(
+        busy_closes.borrow().is_empty(),
+        "{:?}",
+        busy_closes.borrow()
+    );
 }
 
 #[actix_web::test]

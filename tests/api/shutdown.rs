@@ -222,6 +222,6 @@ async fn sigterm_shuts_the_binary_down_cleanly() {
 fn a_zero_grace_period_is_refused() {
     let mut args = test_args();
     args.shutdown_grace_secs = 0;
-    let error = args.into_config().unwrap_err();
+    let error = args.into_config().unwrap_err().to_string();
     assert!(error.contains("--shutdown-grace-secs"), "{error}");
 }

@@ -1,0 +1,190 @@
+//! Every error body the server sends, pinned as a snapshot (tests/api/snapshots): the HTTP
+//! errors (`ApiError`: status, `detail`, `code`, `message`, `type`), the WebSocket error frames
+//! and the JSON-RPC errors of `/mcp`. A change to one of these is a change to the API, and shows
+//! up here as a diff to review (`cargo insta review`).
+
+use actix_web::body::MessageBody;
+use actix_web::ResponseError;
+use serde_json::{json, Value};
+use sqlenv::http::error::ApiError;
+
+use crate::helpers::*;
+
+/// Sends `body` as it is (not necessarily JSON) and returns the status and the JSON answer.
+async fn send(app: &TestApp, method: &str, path: &str, body: &str) -> Value {
+    let client = awc::Client::default();
+    let request = match method {
+        "GET" => client.get(app.http(path)),
+        "DELETE" => client.delete(app.http(path)),
+        _ => client
+            .post(app.http(path))
+            .insert_header(("content-type", "application/json")),
+    };
+    let mut response = request.send_body(body.to_owned()).await.expect("request");
+    let status = response.status().as_u16();
+    let bytes = response.body().await.expect("body");
+    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    json!({ "status": status, "body": body })
+}
+
+#[actix_web::test]
+async fn http_error_bodies() {
+    let app = spawn_app().await;
+    let cases = [
+        ("reset_not_json", "POST", "/reset", "not json"),
+        ("reset_bad_arguments", "POST", "/reset", r#"{"seed": "x"}"#),
+        (
+            "reset_unknown_database",
+            "POST",
+            "/reset",
+            r#"{"db_id": "nope"}"#,
+        ),
+        ("step_no_body", "POST", "/step", ""),
+        ("step_no_action", "POST", "/step", r#"{"act": 1}"#),
+        (
+            "step_bad_action",
+            "POST",
+            "/step",
+            r#"{"action": {"action_type": "DROP", "argument": "x"}}"#,
+        ),
+        ("ws_unknown_session", "GET", "/ws?session_id=nope", ""),
+        ("mcp_delete_no_header", "DELETE", "/mcp", ""),
+        (
+            "tasks_unknown_environment",
+            "POST",
+            "/other/tasks",
+            r#"{"split": "train"}"#,
+        ),
+        (
+            "tasks_unknown_split",
+            "POST",
+            "/sqlenv/tasks",
+            r#"{"split": "dev"}"#,
+        ),
+        (
+            "tasks_bad_body",
+            "POST",
+            "/sqlenv/tasks",
+            r#"{"splt": "train"}"#,
+        ),
+        (
+            "task_bad_index",
+            "POST",
+            "/sqlenv/task",
+            r#"{"split": "train", "index": 1000000}"#,
+        ),
+        (
+            "task_range_too_large",
+            "POST",
+            "/sqlenv/task_range",
+            r#"{"split": "train", "start": 0, "stop": 5000}"#,
+        ),
+    ];
+    for (name, method, path, body) in cases {
+        insta::assert_json_snapshot!(name, send(&app, method, path, body).await);
+    }
+    let unknown = awc::Client::default()
+        .delete(app.http("/mcp"))
+        .insert_header(("Mcp-Session-Id", "nope"))
+        .send()
+        .await
+        .unwrap();
+    let mut unknown = unknown;
+    let status = unknown.status().as_u16();
+    let body: Value = serde_json::from_slice(&unknown.body().await.unwrap()).unwrap();
+    insta::assert_json_snapshot!(
+        "mcp_delete_unknown_session",
+        json!({ "status": status, "body": body })
+    );
+    app.stop().await;
+}
+
+/// An internal failure cannot be caused from outside; its body is built the same way.
+#[test]
+fn internal_error_body() {
+    let response = ApiError::Internal("the supervisor is gone".into()).error_response();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().try_into_bytes().unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    insta::assert_json_snapshot!("internal", json!({ "status": status, "body": body }));
+}
+
+#[actix_web::test]
+async fn websocket_error_frames() {
+    let app = spawn_app_with(|a| a.max_sessions = 1).await;
+    let mut ws = app.connect().await;
+    ws.send_text("not json").await;
+    insta::assert_json_snapshot!("ws_invalid_json", ws.recv().await);
+    let frames = [
+        ("ws_unknown_type", json!({"type": "weird"})),
+        (
+            "ws_step_before_reset",
+            json!({"type": "step", "data": {"action_type": "QUERY", "argument": "SELECT 1"}}),
+        ),
+        (
+            "ws_bad_action",
+            json!({"type": "step", "data": {"action_type": "DROP", "argument": "x"}}),
+        ),
+        (
+            "ws_bad_reset",
+            json!({"type": "reset", "data": {"db_id": "nope"}}),
+        ),
+    ];
+    for (name, frame) in frames {
+        insta::assert_json_snapshot!(name, ws.request(frame).await);
+    }
+    let mut refused = app.connect().await;
+    insta::assert_json_snapshot!("ws_capacity_reached", refused.recv().await);
+    refused.expect_closed().await;
+    ws.close().await;
+    app.wait_for_sessions(0).await;
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn mcp_error_responses() {
+    let app = spawn_app().await;
+    let parse = send(&app, "POST", "/mcp", "{not json").await;
+    insta::assert_json_snapshot!("mcp_parse_error", parse);
+    let requests = [
+        ("mcp_not_a_request", json!({"jsonrpc": "2.0", "id": 1})),
+        (
+            "mcp_unknown_method",
+            json!({"jsonrpc": "2.0", "id": 1, "method": "nope"}),
+        ),
+        (
+            "mcp_unknown_tool",
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "nope"}}),
+        ),
+        (
+            "mcp_tool_needs_session",
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "question", "arguments": {}}}),
+        ),
+        (
+            "mcp_close_unknown_session",
+            json!({"jsonrpc": "2.0", "id": 1, "method": "openenv/session/close", "params": {"session_id": "nope"}}),
+        ),
+        (
+            "mcp_bad_create",
+            json!({"jsonrpc": "2.0", "id": 1, "method": "openenv/session/create", "params": {"db_id": "nope"}}),
+        ),
+    ];
+    for (name, request) in requests {
+        insta::assert_json_snapshot!(name, app.post_json("/mcp", &request).await.1);
+    }
+    let unknown = awc::Client::default()
+        .post(app.http("/mcp"))
+        .insert_header(("Mcp-Session-Id", "nope"))
+        .send_json(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))
+        .await
+        .unwrap();
+    let mut unknown = unknown;
+    let status = unknown.status().as_u16();
+    let body: Value = serde_json::from_slice(&unknown.body().await.unwrap()).unwrap();
+    insta::assert_json_snapshot!(
+        "mcp_unknown_session_header",
+        json!({ "status": status, "body": body })
+    );
+    app.wait_for_sessions(0).await;
+    app.stop().await;
+}
