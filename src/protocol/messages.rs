@@ -179,6 +179,21 @@ pub fn parse_action(data: Value) -> Result<SqlAction, ErrorBody> {
     })
 }
 
+impl From<ErrorCode> for metrics::Code {
+    fn from(code: ErrorCode) -> Self {
+        match code {
+            ErrorCode::InvalidJson => metrics::Code::INVALID_JSON,
+            ErrorCode::UnknownType => metrics::Code::UNKNOWN_TYPE,
+            ErrorCode::ValidationError => metrics::Code::VALIDATION_ERROR,
+            ErrorCode::ExecutionError => metrics::Code::EXECUTION_ERROR,
+            ErrorCode::CapacityReached => metrics::Code::CAPACITY_REACHED,
+            ErrorCode::FactoryError => metrics::Code::FACTORY_ERROR,
+            ErrorCode::SessionError => metrics::Code::SESSION_ERROR,
+            ErrorCode::InternalError => metrics::Code::INTERNAL_ERROR,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,20 +237,5 @@ mod tests {
             frame,
             r#"{"type":"error","data":{"message":"Unknown message type: x","code":"UNKNOWN_TYPE"}}"#
         );
-    }
-}
-
-impl From<ErrorCode> for metrics::Code {
-    fn from(code: ErrorCode) -> Self {
-        match code {
-            ErrorCode::InvalidJson => metrics::Code::INVALID_JSON,
-            ErrorCode::UnknownType => metrics::Code::UNKNOWN_TYPE,
-            ErrorCode::ValidationError => metrics::Code::VALIDATION_ERROR,
-            ErrorCode::ExecutionError => metrics::Code::EXECUTION_ERROR,
-            ErrorCode::CapacityReached => metrics::Code::CAPACITY_REACHED,
-            ErrorCode::FactoryError => metrics::Code::FACTORY_ERROR,
-            ErrorCode::SessionError => metrics::Code::SESSION_ERROR,
-            ErrorCode::InternalError => metrics::Code::INTERNAL_ERROR,
-        }
     }
 }
