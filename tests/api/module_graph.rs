@@ -64,6 +64,18 @@ fn the_scanner_finds_every_kind_of_path() {
     assert!(!imports_of(code, 3).contains("epsilon"));
 }
 
+#[test]
+fn the_cycle_check_finds_a_cycle() {
+    let mut graph = Graph::new();
+    for (from, to) in [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")] {
+        graph.entry(from.into()).or_default().insert(to.into());
+    }
+    let expected: BTreeSet<Vec<String>> = [vec!["a".into(), "b".into(), "c".into()]].into();
+    assert_eq!(cycles(&graph), expected);
+    graph.get_mut("c").unwrap().remove("a");
+    assert!(cycles(&graph).is_empty());
+}
+
 /// Every top-level module of `src` (a `name.rs` or a `name/` directory) and the other
 /// top-level modules its files name.
 fn module_graph(src: &Path) -> Graph {
