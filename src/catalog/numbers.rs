@@ -1,4 +1,7 @@
-//! How numbers are read and compared, for answer verification and the progress potential alike.
+//! How numbers are read and compared, for answer verification and the progress potential alike,
+//! and for the gold audit (`suspects`). It sits in the catalog, with the answer contract, so
+//! the catalog's audit and the reward read a number the same way without the catalog depending
+//! on the reward; `reward::numbers` re-exports it.
 //!
 //! A whole-valued gold (an INTEGER, or a REAL with no fractional part such as `1962.0`) is
 //! compared exactly. A fractional gold is compared at the precision the answer is written at: an

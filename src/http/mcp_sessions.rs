@@ -5,8 +5,9 @@
 use actix::{Actor, Addr, Recipient};
 use serde_json::{json, Value};
 
+use super::error::ApiError;
 use crate::protocol::mcp::{self, RpcResponse};
-use crate::protocol::messages::ErrorBody;
+use crate::protocol::messages::{ErrorBody, ErrorCode};
 use crate::protocol::observation::StepResult;
 use crate::protocol::reset::ResetParams;
 use crate::session::host;
@@ -35,11 +36,11 @@ pub enum SessionError {
     Unavailable(String),
 }
 
-/// An unknown session is 404 with the protocol's `SESSION_ERROR`; the others are the server's.
-impl From<SessionError> for super::error::ApiError {
+/// How an HTTP endpoint answers a session error: an unknown session is 404 with the protocol's
+/// `SESSION_ERROR`, a refused reset 422, a full server 400 with `CAPACITY_REACHED` (as a
+/// WebSocket client is told), a lost session the server's failure.
+impl From<SessionError> for ApiError {
     fn from(error: SessionError) -> Self {
-        use super::error::ApiError;
-        use crate::protocol::messages::ErrorCode;
         match error {
             SessionError::Unknown(_) => ApiError::NotFound {
                 code: ErrorCode::SessionError,
