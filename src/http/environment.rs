@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::protocol::messages::{parse_action, ErrorBody};
 use crate::protocol::observation::EpisodeState;
 use crate::protocol::reset::ResetParams;
-use crate::session::{host, mcp_session, Services};
+use crate::session::{host, Services};
 
 /// The reference server answers invalid input with FastAPI's 422 `{"detail": [...]}`.
 fn unprocessable(body: &ErrorBody) -> HttpResponse {
@@ -70,7 +70,7 @@ pub async fn step(services: web::Data<Services>, body: web::Bytes) -> HttpRespon
         Ok(a) => a,
         Err(body) => return unprocessable(&body),
     };
-    match mcp_session::one_shot(&services, action).await {
+    match host::one_shot(&services, action).await {
         Ok(result) => HttpResponse::Ok().json(result),
         Err(body) => unprocessable(&body),
     }
