@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Runs the measurements of docs/performance.md: SQLEnv (release build) and the OpenEnv Python
-# reference echo server side by side at 1, 16, 64, 256 and 1,000 active sessions, 10,000 idle
-# sessions, a soak of random episodes, and start-up time. JSON reports go to target/bench-results/,
-# a summary table to stdout. Loopback only. Usage: bash scripts/bench-load.sh [SECONDS_PER_POINT]
+# Runs the measurements of docs/performance.md: SQLEnv (release build), a do-nothing WebSocket
+# server (examples/null_ws.rs: the wire alone) and the OpenEnv Python reference echo server side
+# by side at 1, 16, 64, 256 and 1,000 active sessions, 10,000 idle sessions, a soak of random
+# episodes, and start-up time. JSON reports go to target/bench-results/, a summary table to
+# stdout. Loopback only. Usage: bash scripts/bench-load.sh [SECONDS_PER_POINT]
+# SOAK_EPISODES=0 skips the soak.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-15}"
 out=target/bench-results
 mkdir -p "$out"
-cargo build --release --quiet
+cargo build --release --quiet --bin sqlenv --example null_ws
 bin=target/release/sqlenv
 port=18500
 ref_port=18501
+null_port=18502
 
 # Waits for a port to accept, at most $2 seconds (default 10).
 wait_port() {
@@ -38,22 +41,26 @@ done
 server=$!
 bash scripts/bench-reference.sh "$ref_port" > "$out/reference.log" 2>&1 &
 reference=$!
-trap 'kill $server $reference 2>/dev/null || true' EXIT
+target/release/examples/null_ws "$null_port" > "$out/null.log" 2>&1 &
+null=$!
+trap 'kill $server $reference $null 2>/dev/null || true' EXIT
 # The reference installs its virtual environment on its first run.
-wait_port "$port"; wait_port "$ref_port" 600; sleep 2
+wait_port "$port"; wait_port "$null_port"; wait_port "$ref_port" 600; sleep 2
 
 for n in 1 16 64 256 1000; do
     before=$(cpu_ticks "$server")
     "$bin" load --quiet --url "ws://127.0.0.1:$port/ws" --sessions "$n" --duration "${secs}s" \
         --policy oracle --server-pid "$server" --json "$out/sqlenv-oracle-$n.json" > "$out/sqlenv-oracle-$n.txt"
     echo "server_cpu_ticks $(( $(cpu_ticks "$server") - before ))" >> "$out/sqlenv-oracle-$n.txt"
+    "$bin" load --quiet --env echo --url "ws://127.0.0.1:$null_port/ws" --sessions "$n" \
+        --duration "${secs}s" --json "$out/null-$n.json" > "$out/null-$n.txt"
     "$bin" load --quiet --env echo --url "ws://127.0.0.1:$ref_port/ws" --sessions "$n" \
         --duration "${secs}s" --json "$out/echo-$n.json" > "$out/echo-$n.txt"
     echo "done $n sessions" >&2
 done
 "$bin" load --quiet --url "ws://127.0.0.1:$port/ws" --sessions 64 --duration "${secs}s" \
     --policy random --server-pid "$server" --json "$out/sqlenv-random-64.json" > "$out/sqlenv-random-64.txt"
-kill "$reference" 2>/dev/null || true
+kill "$reference" "$null" 2>/dev/null || true
 
 # 10,000 idle sessions, held 30 s.
 "$bin" load --quiet --idle --sessions 10000 --hold 30s --server-pid "$server" \
@@ -61,9 +68,11 @@ kill "$reference" 2>/dev/null || true
     --json "$out/sqlenv-idle-10000.json" > "$out/sqlenv-idle-10000.txt"
 
 # Soak: random episodes, RSS sampled every second.
-"$bin" load --quiet --url "ws://127.0.0.1:$port/ws" --sessions 64 \
-    --episodes "${SOAK_EPISODES:-300000}" --policy random --rss-interval 5s \
-    --server-pid "$server" --json "$out/sqlenv-soak.json" > "$out/sqlenv-soak.txt"
+if [ "${SOAK_EPISODES:-300000}" != 0 ]; then
+    "$bin" load --quiet --url "ws://127.0.0.1:$port/ws" --sessions 64 \
+        --episodes "${SOAK_EPISODES:-300000}" --policy random --rss-interval 5s \
+        --server-pid "$server" --json "$out/sqlenv-soak.json" > "$out/sqlenv-soak.txt"
+fi
 
 python3 - "$out" <<'PY'
 import json, sys, os
@@ -73,17 +82,20 @@ def load(name):
     return json.load(open(p)) if os.path.exists(p) else None
 def row(r, kind="all steps"):
     return next((x for x in r["latency"] if x["kind"] == kind), None)
-print("| sessions | SQLEnv steps/s | p50 ms | p99 ms | errors | reference steps/s | p50 ms | p99 ms | errors | ratio |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| sessions | SQLEnv steps/s | p50 ms | p99 ms | errors | do-nothing steps/s | ours / do-nothing "
+      "| reference steps/s | p50 ms | p99 ms | errors | ours / reference |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for n in [1, 16, 64, 256, 1000]:
-    s, e = load(f"sqlenv-oracle-{n}.json"), load(f"echo-{n}.json")
-    if not s or not e:
+    s, z, e = load(f"sqlenv-oracle-{n}.json"), load(f"null-{n}.json"), load(f"echo-{n}.json")
+    if not s or not z or not e:
         continue
     err = lambda r: sum(r["error_frames"].values()) + r["transport_errors"] + r["connect_errors"]
     a, b = row(s), row(e)
+    rate = lambda r: max(r["steps_per_sec"], 1e-9)
     print(f"| {n} | {s['steps_per_sec']:.0f} | {a['p50_ms']:.2f} | {a['p99_ms']:.2f} | {err(s)} | "
+          f"{z['steps_per_sec']:.0f} | {s['steps_per_sec'] / rate(z):.2f} | "
           f"{e['steps_per_sec']:.0f} | {b['p50_ms']:.2f} | {b['p99_ms']:.2f} | {err(e)} | "
-          f"{s['steps_per_sec'] / max(e['steps_per_sec'], 1e-9):.1f}x |")
+          f"{s['steps_per_sec'] / rate(e):.1f}x |")
 for name in ["sqlenv-idle-10000.json", "sqlenv-soak.json", "sqlenv-random-64.json"]:
     r = load(name)
     if r and r.get("server"):

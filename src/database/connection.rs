@@ -15,8 +15,9 @@ use super::limits::MAX_VALUE_BYTES;
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;
 
 /// How long taking a connection may wait. A worker holds one connection at a time and a pool
-/// has one per worker, so a wait only ever means opening the file fails (it was removed):
-/// give up quickly rather than hold the worker for r2d2's default 30 s.
+/// has one per worker; a session's thread borrows an idle one for at most
+/// [`super::dispatch::INLINE_BUDGET`]. So a long wait only ever means opening the file fails
+/// (it was removed): give up quickly rather than hold the worker for r2d2's default 30 s.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Read-only, no shared cache, no mutex (each connection is used by one thread at a time), and

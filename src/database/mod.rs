@@ -1,7 +1,9 @@
-//! The database-pool actor: read-only SQLite connections per database, used from a pool of
-//! synchronous worker threads so blocking SQLite work never runs on the async workers.
+//! The databases: read-only SQLite connections per database, and the actor of synchronous
+//! worker threads that runs any query longer than a moment, so blocking SQLite work never holds
+//! the async workers ([`dispatch`] decides where a query runs).
 
 pub mod connection;
+pub mod dispatch;
 pub mod error;
 pub mod guard;
 pub mod limits;
@@ -15,13 +17,15 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use actix::{Actor, Addr, Handler, Message, SyncArbiter, SyncContext};
+use actix::{Actor, Handler, Message, SyncArbiter, SyncContext};
 
 use crate::metrics::Metrics;
 use connection::Pool;
 use error::QueryError;
 use limits::QueryLimits;
 use query::QueryOutput;
+
+pub use dispatch::Databases;
 
 /// One pool of agent connections per database id.
 pub type Pools = HashMap<String, DatabasePool>;
@@ -62,11 +66,16 @@ impl Handler<RunQuery> for DatabaseWorker {
             return Err(QueryError::Cancelled);
         }
         let outcome = self.run(&msg);
-        self.metrics.query(&outcome);
-        if let Err(e @ (QueryError::Timeout { .. } | QueryError::FileMissing(_))) = &outcome {
-            tracing::info!(db = %msg.db_id, error = %e, "query failed");
-        }
+        record(&self.metrics, &msg.db_id, &outcome);
         outcome
+    }
+}
+
+/// Counts a query's outcome, and logs the failures an operator should hear of.
+fn record(metrics: &Metrics, db_id: &str, outcome: &Result<QueryOutput, QueryError>) {
+    metrics.query(outcome);
+    if let Err(e @ (QueryError::Timeout { .. } | QueryError::FileMissing(_))) = outcome {
+        tracing::info!(db = %db_id, error = %e, "query failed");
     }
 }
 
@@ -88,17 +97,14 @@ impl DatabaseWorker {
     }
 }
 
-/// Starts `workers` database threads sharing the pools.
-pub fn start(
-    pools: Pools,
-    limits: QueryLimits,
-    workers: usize,
-    metrics: Metrics,
-) -> Addr<DatabaseWorker> {
+/// Starts `workers` database threads sharing the pools; the handle sessions run queries with.
+pub fn start(pools: Pools, limits: QueryLimits, workers: usize, metrics: Metrics) -> Databases {
     let pools = Arc::new(pools);
-    SyncArbiter::start(workers.max(1), move || DatabaseWorker {
-        pools: pools.clone(),
-        limits: limits.clone(),
-        metrics: metrics.clone(),
-    })
+    let shared = (pools.clone(), limits.clone(), metrics.clone());
+    let addr = SyncArbiter::start(workers.max(1), move || DatabaseWorker {
+        pools: shared.0.clone(),
+        limits: shared.1.clone(),
+        metrics: shared.2.clone(),
+    });
+    Databases::new(pools, limits, addr, metrics)
 }

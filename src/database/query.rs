@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode};
 
@@ -38,6 +38,35 @@ pub fn run_query_reading(
     limits: &QueryLimits,
     cancel: &Arc<AtomicBool>,
 ) -> Result<QueryOutput, QueryError> {
+    run_within(conn, sql, limits, cancel, limits.timeout)
+}
+
+/// [`run_query_reading`] given only `budget` instead of the full deadline: `None` when the
+/// statement was still running when `budget` ran out (it was interrupted, and is to be run again
+/// where it may take the full deadline).
+pub fn run_query_briefly(
+    conn: &Connection,
+    sql: &str,
+    limits: &QueryLimits,
+    cancel: &Arc<AtomicBool>,
+    budget: Duration,
+) -> Option<Result<QueryOutput, QueryError>> {
+    if budget >= limits.timeout {
+        return Some(run_query_reading(conn, sql, limits, cancel));
+    }
+    match run_within(conn, sql, limits, cancel, budget) {
+        Err(QueryError::Timeout { .. }) => None,
+        outcome => Some(outcome),
+    }
+}
+
+fn run_within(
+    conn: &Connection,
+    sql: &str,
+    limits: &QueryLimits,
+    cancel: &Arc<AtomicBool>,
+    budget: Duration,
+) -> Result<QueryOutput, QueryError> {
     check_text(sql, limits)?;
     let refusal = RefusalSlot::default();
     let slot = refusal.clone();
@@ -48,7 +77,7 @@ pub fn run_query_reading(
     }))
     .map_err(|e| QueryError::Unavailable(e.to_string()))?;
 
-    let deadline = Instant::now() + limits.timeout;
+    let deadline = Instant::now() + budget;
     let stop = cancel.clone();
     conn.progress_handler(
         PROGRESS_CHECK_OPS,
@@ -277,6 +306,25 @@ mod tests {
             reads_of("SELECT 2*5 WHERE 1 OR EXISTS (SELECT * FROM singer) UNION ALL SELECT NULL"),
             pairs(&[("singer", "age"), ("singer", "id"), ("singer", "name")])
         );
+    }
+
+    #[test]
+    fn a_brief_run_gives_up_on_a_long_query_and_keeps_a_short_ones_result() {
+        let conn = Connection::open_in_memory().unwrap();
+        let limits = QueryLimits::default();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) \
+                       SELECT count(*) FROM n";
+        let budget = Duration::from_millis(1);
+        assert!(run_query_briefly(&conn, endless, &limits, &cancel, budget).is_none());
+        let short = run_query_briefly(&conn, "SELECT 7", &limits, &cancel, budget);
+        assert_eq!(
+            short.map(|o| o.map(|out| out.result.rows)),
+            Some(Ok(vec![vec![Cell::Integer(7)]]))
+        );
+        // An error is an outcome, not a reason to run the query again.
+        let refused = run_query_briefly(&conn, "DROP TABLE t", &limits, &cancel, budget);
+        assert!(matches!(refused, Some(Err(_))));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::error::ApiError;
 use crate::protocol::messages::{parse_action, ErrorBody};
 use crate::protocol::observation::EpisodeState;
 use crate::protocol::reset::ResetParams;
-use crate::session::{host, mcp_session, Services};
+use crate::session::{host, Services};
 
 fn body_json(body: &web::Bytes) -> Result<Option<Value>, ErrorBody> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -52,7 +52,7 @@ pub async fn step(
     let request: StepRequest = serde_json::from_value(value)
         .map_err(|e| ErrorBody::validation("invalid step request", vec![e.to_string()]))?;
     let action = parse_action(request.action)?;
-    let result = mcp_session::one_shot(&services, action).await?;
+    let result = host::one_shot(&services, action).await?;
     Ok(HttpResponse::Ok().json(result))
 }
 

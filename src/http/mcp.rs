@@ -14,7 +14,7 @@ use crate::protocol::mcp::{self, QuestionView, RpcRequest, RpcResponse, ToolCall
 use crate::protocol::messages::ErrorCode;
 use crate::protocol::reset::ResetParams;
 use crate::session::messages::{McpOp, McpReply};
-use crate::session::{mcp_session, Services};
+use crate::session::{host, Services};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -177,7 +177,7 @@ async fn call_tool(
     };
     let Some(session_id) = session else {
         return match op {
-            McpOp::Step(action) => match mcp_session::one_shot(services, action).await {
+            McpOp::Step(action) => match host::one_shot(services, action).await {
                 Ok(step) => RpcResponse::success(id, mcp::tool_result(&step)),
                 Err(body) => RpcResponse::error(id, body.code.json_rpc(), body.message),
             },

@@ -84,6 +84,7 @@ pub async fn start(
     let episode = host::reset(services, params).map_err(|b| SessionError::Episode(b.message))?;
     let session_id = uuid::Uuid::new_v4().to_string();
     let activity = Activity::default();
+    let first = episode.reset_result();
     let session = McpSession::new(
         session_id.clone(),
         services.clone(),
@@ -91,7 +92,6 @@ pub async fn start(
         activity.clone(),
         true,
     );
-    let first = session.reset_result();
     let addr: Addr<McpSession> = session.start();
     let register = Register {
         id: session_id.clone(),

@@ -5,7 +5,10 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock (re-exported by actix-rt): the time limit follows a paused clock in tests.
+use actix_rt::time::Instant;
 
 use crate::catalog::question::Question;
 use crate::catalog::schema::Database;
@@ -63,6 +66,8 @@ pub enum Begin {
 pub struct Episode {
     id: String,
     question: Arc<Question>,
+    /// The question's database id, shared with every query message rather than copied into each.
+    db_id: Arc<str>,
     db: Arc<Database>,
     tables: Vec<String>,
     rules: Arc<EpisodeRules>,
@@ -87,6 +92,7 @@ impl Episode {
         Episode {
             id,
             tables: db.table_names(),
+            db_id: question.db_id.as_str().into(),
             question,
             db,
             rules,
@@ -107,6 +113,10 @@ impl Episode {
 
     pub fn question(&self) -> &Arc<Question> {
         &self.question
+    }
+
+    pub fn db_id(&self) -> &Arc<str> {
+        &self.db_id
     }
 
     pub fn is_done(&self) -> bool {
@@ -337,4 +347,191 @@ fn shown(argument: &str) -> String {
         shown.push('…');
     }
     shown
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::catalog::schema::Table;
+
+    fn table(name: &str) -> Table {
+        Table {
+            name: name.to_owned(),
+            columns: Vec::new(),
+            foreign_keys: Vec::new(),
+            row_count: 0,
+            describe: format!("describe of {name}"),
+            sample: format!("sample of {name}"),
+            summary: format!("summary of {name}"),
+        }
+    }
+
+    fn episode_with(rules: EpisodeRules) -> Episode {
+        let question: Question = serde_json::from_value(json!({
+            "id": "q1",
+            "db_id": "concert_singer",
+            "question": "How many singers are there?",
+            "gold_sql": "SELECT count(*) FROM singer",
+            "gold_answer": [[6]],
+            "answer_type": "integer",
+            "difficulty": "easy",
+            "source": "spider",
+            "split": "eval",
+        }))
+        .unwrap();
+        let db = Database {
+            db_id: "concert_singer".into(),
+            path: PathBuf::from("unused.sqlite"),
+            tables: vec![table("singer"), table("concert")],
+        };
+        Episode::new(
+            "e1".into(),
+            Arc::new(question),
+            Arc::new(db),
+            Arc::new(rules),
+            Arc::new(RewardConfig::default()),
+        )
+    }
+
+    fn episode(budget: u32) -> Episode {
+        episode_with(EpisodeRules {
+            step_budget: budget,
+            ..EpisodeRules::default()
+        })
+    }
+
+    fn action(kind: ActionType, argument: &str) -> SqlAction {
+        SqlAction {
+            action_type: kind,
+            argument: argument.to_owned(),
+            metadata: None,
+        }
+    }
+
+    /// A step that replies at once (DESCRIBE, SAMPLE, or one the rules refuse).
+    fn reply(episode: &mut Episode, kind: ActionType, argument: &str) -> StepResult {
+        match episode.begin(&action(kind, argument)) {
+            Begin::Reply(result) => *result,
+            other => panic!("expected an immediate reply, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn describe_and_sample_answer_from_the_catalog() {
+        let mut episode = episode(15);
+        let described = reply(&mut episode, ActionType::Describe, "Singer");
+        assert_eq!(described.observation.result, "describe of singer");
+        assert!(described
+            .observation
+            .schema_info
+            .contains("summary of singer"));
+        let sampled = reply(&mut episode, ActionType::Sample, "concert");
+        assert_eq!(sampled.observation.result, "sample of concert");
+        assert!(!sampled
+            .observation
+            .schema_info
+            .contains("summary of concert"));
+        let unknown = reply(&mut episode, ActionType::Describe, "stadium");
+        let error = unknown.observation.error.unwrap_or_default();
+        assert!(error.contains("unknown table 'stadium'"), "{error}");
+        assert!(error.contains("singer, concert"), "{error}");
+        assert_eq!(unknown.observation.step_count, 3);
+    }
+
+    #[test]
+    fn the_step_that_uses_up_the_budget_ends_the_episode() {
+        let mut episode = episode(3);
+        for (i, table) in ["singer", "concert"].iter().enumerate() {
+            let result = reply(&mut episode, ActionType::Describe, table);
+            assert!(!result.done);
+            assert_eq!(result.observation.budget_remaining, 2 - i as u32);
+        }
+        let Begin::Query { .. } = episode.begin(&action(ActionType::Query, "SELECT 1")) else {
+            panic!("a QUERY needs the database");
+        };
+        let last = episode.finish_query(Ok(("1".into(), 0.0)), false);
+        assert!(last.done);
+        assert_eq!(last.observation.budget_remaining, 0);
+        assert!(last.observation.result.starts_with("1\n"));
+        assert!(last
+            .observation
+            .result
+            .contains("step budget of 3 is used up"));
+        assert!(episode.state().done);
+    }
+
+    #[test]
+    fn a_step_after_the_end_is_refused_and_not_counted() {
+        let mut episode = episode(15);
+        let Begin::Answer { text } = episode.begin(&action(ActionType::Answer, " 6 ")) else {
+            panic!("an ANSWER needs verifying");
+        };
+        assert_eq!(text, " 6 ");
+        let answered = episode.finish_answer(true, "matches");
+        assert!(answered.done);
+        assert_eq!(answered.observation.result, "Correct: matches.");
+        let paid = episode.state().cumulative_reward;
+
+        let after = reply(&mut episode, ActionType::Describe, "singer");
+        assert!(after.done);
+        let error = after.observation.error.unwrap_or_default();
+        assert!(error.contains("the episode is over"), "{error}");
+        assert_eq!(after.observation.step_count, 1);
+        assert!(after.reward.unwrap_or_default() <= 0.0);
+        assert!(episode.state().cumulative_reward <= paid);
+        // Nothing left to abandon.
+        assert!(episode.abandon().is_none());
+    }
+
+    #[test]
+    fn history_keeps_the_last_actions_with_long_arguments_cut() {
+        let mut episode = episode(15);
+        for table in ["singer", "concert", "singer", "concert", "singer"] {
+            reply(&mut episode, ActionType::Sample, table);
+        }
+        let long = "x".repeat(HISTORY_ARGUMENT_CHARS + 50);
+        let last = reply(&mut episode, ActionType::Describe, &long);
+        let history = &last.observation.action_history;
+        assert_eq!(history.len(), HISTORY_SHOWN);
+        assert_eq!(history[0], "SAMPLE concert");
+        let cut = format!("DESCRIBE {}…", "x".repeat(HISTORY_ARGUMENT_CHARS));
+        assert_eq!(history[HISTORY_SHOWN - 1], cut);
+    }
+
+    #[test]
+    fn a_query_taken_twice_is_marked_repeated() {
+        let mut episode = episode(15);
+        let repeats: Vec<bool> = ["SELECT 1", " SELECT 1 ", "SELECT 2"]
+            .iter()
+            .map(|sql| match episode.begin(&action(ActionType::Query, sql)) {
+                Begin::Query { repeated, .. } => repeated,
+                other => panic!("expected a query, got {other:?}"),
+            })
+            .collect();
+        assert_eq!(repeats, [false, true, false]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_step_after_the_time_limit_ends_the_episode_unanswered() {
+        let limit = Duration::from_secs(60);
+        let mut episode = episode_with(EpisodeRules {
+            time_limit: limit,
+            ..EpisodeRules::default()
+        });
+        tokio::time::advance(limit).await;
+        let in_time = reply(&mut episode, ActionType::Describe, "singer");
+        assert!(!in_time.done);
+
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let late = reply(&mut episode, ActionType::Describe, "singer");
+        assert!(late.done);
+        let error = late.observation.error.unwrap_or_default();
+        assert!(error.contains("time limit of 60 s"), "{error}");
+        assert_eq!(late.observation.step_count, 1);
+        assert!(episode.abandon().is_none());
+    }
 }

@@ -1,9 +1,9 @@
 //! How a session plays its episode, whatever carries its messages: resetting to a question, and
-//! running a step through the database and reward actors as one future that holds the session
-//! (so the steps of one session never interleave).
+//! [`step`], one step from action to observation in the order it happens. The database and
+//! reward actors only answer its messages; a session actor runs it through [`hosted_step`],
+//! which holds the session for the step (so the steps of one session never interleave).
 
-use std::future::Future;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use actix::fut::{self, ActorFutureExt, LocalBoxActorFuture, WrapFuture};
@@ -12,9 +12,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::episode::{Begin, Episode};
-use super::Services;
+use super::{metered, Services};
 use crate::catalog::questions::QuestionFilter;
-use crate::database::error::QueryError;
 use crate::database::RunQuery;
 use crate::protocol::action::SqlAction;
 use crate::protocol::mcp::QuestionView;
@@ -28,14 +27,16 @@ use crate::reward::{Evidence, ScoreStep, Scored};
 /// An actor that owns one episode.
 pub trait EpisodeHost: Actor {
     fn services(&self) -> &Services;
-    fn episode_mut(&mut self) -> Option<&mut Episode>;
+    /// The session's episode, if it has one. A step takes it out for the step's length and puts
+    /// it back with the reply.
+    fn episode_slot(&mut self) -> &mut Option<Episode>;
     /// Set when the session ends, so its in-flight query is interrupted.
     fn cancel_flag(&self) -> Arc<AtomicBool>;
 }
 
 pub type StepFuture<A> = LocalBoxActorFuture<A, Result<StepResult, ErrorBody>>;
 
-fn no_episode() -> ErrorBody {
+pub fn no_episode() -> ErrorBody {
     ErrorBody::new(
         ErrorCode::ExecutionError,
         "no episode yet: send reset first",
@@ -47,12 +48,97 @@ fn internal(e: impl std::fmt::Display) -> ErrorBody {
 }
 
 /// Has the reward actor score a step.
-fn score(
-    reward: &Addr<RewardActor>,
-    evidence: Evidence,
-) -> impl Future<Output = Result<Scored, ErrorBody>> + 'static {
-    let sent = reward.send(ScoreStep(evidence));
-    async move { sent.await.map_err(internal)?.map_err(internal) }
+async fn score(reward: &Addr<RewardActor>, evidence: Evidence) -> Result<Scored, ErrorBody> {
+    reward
+        .send(ScoreStep(evidence))
+        .await
+        .map_err(internal)?
+        .map_err(internal)
+}
+
+/// One step of `episode`, from the action to the observation. Every step follows the same road,
+/// whoever carries its messages (a WebSocket session, an MCP session, the stateless `POST
+/// /step`): the episode takes the action (and may answer it at once: DESCRIBE, SAMPLE, a step
+/// past the end), the database runs a QUERY, the reward actor scores the result or the answer,
+/// and the episode books the score and renders the observation.
+pub async fn step(
+    services: &Services,
+    episode: &mut Episode,
+    action: &SqlAction,
+    cancel: &Arc<AtomicBool>,
+) -> Result<StepResult, ErrorBody> {
+    match episode.begin(action) {
+        Begin::Reply(result) => Ok(*result),
+        Begin::Query { sql, repeated } => {
+            let run = RunQuery {
+                db_id: episode.db_id().clone(),
+                sql,
+                cancel: cancel.clone(),
+            };
+            let output = match services.db.run(run).await {
+                Ok(output) => output,
+                // A failed query is an observation too: its error, no score.
+                Err(e) => return Ok(episode.finish_query(Err(e.to_string()), repeated)),
+            };
+            let text = episode.render(&output.result);
+            let question = episode.question().clone();
+            let scored = score(&services.reward, Evidence::Query { output, question }).await?;
+            let potential = scored.potential.unwrap_or(0.0);
+            Ok(episode.finish_query(Ok((text, potential)), repeated))
+        }
+        Begin::Answer { text } => {
+            let question = episode.question().clone();
+            let scored = score(&services.reward, Evidence::Answer { text, question }).await?;
+            let (correct, reason) = scored
+                .verdict
+                .map_or((false, "not verified".to_owned()), |v| {
+                    (v.correct, v.reason)
+                });
+            Ok(episode.finish_answer(correct, &reason))
+        }
+    }
+}
+
+/// [`step`] (metered) as a future of the session actor `act`. The episode leaves the actor for
+/// the step and comes back with the reply; meanwhile the actor handles nothing else (a step runs
+/// under `ctx.wait` or as an `AtomicResponse`), so nothing misses it.
+pub fn hosted_step<A: EpisodeHost>(
+    act: &mut A,
+    action: SqlAction,
+    span: tracing::Span,
+) -> StepFuture<A> {
+    let Some(mut episode) = act.episode_slot().take() else {
+        return Box::pin(fut::ready(Err(no_episode())));
+    };
+    let services = act.services().clone();
+    let cancel = act.cancel_flag();
+    let step = async move {
+        let reply = metered::step(&services, &mut episode, &action, &cancel, &span).await;
+        (episode, reply)
+    };
+    Box::pin(step.into_actor(act).map(|(episode, reply), act, _| {
+        *act.episode_slot() = Some(episode);
+        reply
+    }))
+}
+
+/// Plays one action on a fresh random episode: the stateless HTTP `/step`, and MCP
+/// `tools/call` without a session id. No session holds the episode; the step is the caller's.
+pub async fn one_shot(services: &Services, action: SqlAction) -> Result<StepResult, ErrorBody> {
+    let mut episode = reset(services, &ResetParams::default())?;
+    let span = tracing::debug_span!("one-shot", episode = %episode.id());
+    // A client that hangs up drops this future: its query is then interrupted.
+    let cancel = CancelOnDrop(Arc::default());
+    metered::step(services, &mut episode, &action, &cancel.0, &span).await
+}
+
+/// Sets the flag when dropped.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Starts a new episode as `params` ask: a given question, the task at `index` of a split, or
@@ -171,63 +257,5 @@ pub fn question_view(services: &Services, episode: &Episode) -> QuestionView {
         step_count: state.step_count,
         budget_remaining: state.budget_remaining,
         done: state.done,
-    }
-}
-
-/// Runs one step of `act`'s episode.
-pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction) -> StepFuture<A> {
-    let services = act.services().clone();
-    let cancel = act.cancel_flag();
-    let Some(episode) = act.episode_mut() else {
-        return Box::pin(fut::ready(Err(no_episode())));
-    };
-    match episode.begin(&action) {
-        Begin::Reply(result) => Box::pin(fut::ready(Ok(*result))),
-        Begin::Query { sql, repeated } => {
-            let question = episode.question().clone();
-            let run = RunQuery {
-                db_id: question.db_id.as_str().into(),
-                sql,
-                cancel,
-            };
-            let reward = services.reward.clone();
-            Box::pin(services.db.send(run).into_actor(act).then(
-                move |sent, act, _| -> StepFuture<A> {
-                    let outcome =
-                        sent.unwrap_or_else(|e| Err(QueryError::Unavailable(e.to_string())));
-                    let Some(episode) = act.episode_mut() else {
-                        return Box::pin(fut::ready(Err(no_episode())));
-                    };
-                    let output = match outcome {
-                        Ok(output) => output,
-                        Err(e) => {
-                            let reply = episode.finish_query(Err(e.to_string()), repeated);
-                            return Box::pin(fut::ready(Ok(reply)));
-                        }
-                    };
-                    let text = episode.render(&output.result);
-                    let scoring = score(&reward, Evidence::Query { output, question });
-                    Box::pin(scoring.into_actor(act).map(move |scored, act, _| {
-                        let potential = scored?.potential.unwrap_or(0.0);
-                        let episode = act.episode_mut().ok_or_else(no_episode)?;
-                        Ok(episode.finish_query(Ok((text, potential)), repeated))
-                    }))
-                },
-            ))
-        }
-        Begin::Answer { text } => {
-            let question = episode.question().clone();
-            let scoring = score(&services.reward, Evidence::Answer { text, question });
-            Box::pin(scoring.into_actor(act).map(move |scored, act, _| {
-                let scored = scored?;
-                let episode = act.episode_mut().ok_or_else(no_episode)?;
-                let (correct, reason) = scored
-                    .verdict
-                    .map_or((false, "not verified".to_owned()), |v| {
-                        (v.correct, v.reason)
-                    });
-                Ok(episode.finish_answer(correct, &reason))
-            }))
-        }
     }
 }

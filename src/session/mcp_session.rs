@@ -1,6 +1,5 @@
 //! An MCP session over HTTP: an actor owning one episode, reached through the supervisor by its
-//! session id. Without a registration it also serves the stateless HTTP `/step`, as a one-shot
-//! session.
+//! session id.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -11,20 +10,17 @@ use actix::{Actor, ActorContext, AtomicResponse, Context, Handler};
 use super::episode::Episode;
 use super::host::{self, EpisodeHost};
 use super::messages::{McpCall, McpOp, McpReply};
-use super::metered;
 use super::Services;
-use crate::protocol::action::SqlAction;
-use crate::protocol::messages::{ErrorBody, ErrorCode};
-use crate::protocol::observation::StepResult;
-use crate::protocol::reset::ResetParams;
+use crate::protocol::messages::ErrorBody;
 use crate::supervisor::activity::Activity;
-use crate::supervisor::messages::{CloseReason, ForceClose, Unregister};
+use crate::supervisor::messages::{ForceClose, Unregister};
 
 pub struct McpSession {
     id: String,
     span: tracing::Span,
     services: Services,
-    episode: Episode,
+    /// Always there, except while a step has it (see [`host::hosted_step`]).
+    episode: Option<Episode>,
     activity: Activity,
     cancel: Arc<AtomicBool>,
     registered: bool,
@@ -42,15 +38,11 @@ impl McpSession {
             span: tracing::info_span!("session", id = %id, transport = "mcp"),
             id,
             services,
-            episode,
+            episode: Some(episode),
             activity,
             cancel: Arc::default(),
             registered,
         }
-    }
-
-    pub fn reset_result(&self) -> StepResult {
-        self.episode.reset_result()
     }
 }
 
@@ -72,8 +64,8 @@ impl EpisodeHost for McpSession {
         &self.services
     }
 
-    fn episode_mut(&mut self) -> Option<&mut Episode> {
-        Some(&mut self.episode)
+    fn episode_slot(&mut self) -> &mut Option<Episode> {
+        &mut self.episode
     }
 
     fn cancel_flag(&self) -> Arc<AtomicBool> {
@@ -91,23 +83,35 @@ impl Handler<McpCall> for McpSession {
             McpOp::Step(action) => {
                 let span = self.span.clone();
                 AtomicResponse::new(Box::pin(
-                    metered::step(self, action, span).map(|reply, _, _| reply.map(McpReply::Step)),
+                    host::hosted_step(self, action, span)
+                        .map(|reply, _, _| reply.map(McpReply::Step)),
                 ))
             }
             McpOp::Reset(params) => {
                 now(
-                    host::reset_over(&self.services, &self.id, Some(&mut self.episode), &params)
-                        .map(|(episode, result)| {
-                            self.episode = episode;
+                    host::reset_over(&self.services, &self.id, self.episode.as_mut(), &params).map(
+                        |(episode, result)| {
+                            self.episode = Some(episode);
                             McpReply::Step(result)
-                        }),
+                        },
+                    ),
                 )
             }
-            McpOp::State => now(Ok(McpReply::State(Box::new(self.episode.state())))),
-            McpOp::Question => now(Ok(McpReply::Question(host::question_view(
-                &self.services,
-                &self.episode,
+            McpOp::State => now(Ok(McpReply::State(Box::new(
+                self.episode
+                    .as_ref()
+                    .map(Episode::state)
+                    .unwrap_or_default(),
             )))),
+            McpOp::Question => now(self.episode.as_ref().map_or_else(
+                || Err(host::no_episode()),
+                |episode| {
+                    Ok(McpReply::Question(host::question_view(
+                        &self.services,
+                        episode,
+                    )))
+                },
+            )),
         }
     }
 }
@@ -126,27 +130,4 @@ impl Handler<ForceClose> for McpSession {
         }
         ctx.stop();
     }
-}
-
-/// Plays one action on a fresh random episode in a throwaway session: the stateless HTTP
-/// `/step`, and MCP `tools/call` without a session id.
-pub async fn one_shot(services: &Services, action: SqlAction) -> Result<StepResult, ErrorBody> {
-    let episode = host::reset(services, &ResetParams::default())?;
-    let id = uuid::Uuid::new_v4().to_string();
-    let session =
-        McpSession::new(id, services.clone(), episode, Activity::default(), false).start();
-    let reply = session.send(McpCall::step(action)).await;
-    session.do_send(ForceClose {
-        reason: CloseReason::Requested,
-    });
-    let unavailable = |e: String| {
-        ErrorBody::new(
-            ErrorCode::ExecutionError,
-            format!("session unavailable: {e}"),
-        )
-    };
-    reply
-        .map_err(|e| unavailable(e.to_string()))??
-        .into_step()
-        .ok_or_else(|| unavailable("no step result".into()))
 }

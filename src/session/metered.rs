@@ -2,59 +2,77 @@
 //! session's span. The log names the action and how it went, never the argument (SQL text or
 //! an answer), which only appears at `trace` level.
 
-use std::time::Instant;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
 
-use actix::fut::ActorFutureExt;
+// tokio's clock, like every timing in a session.
+use actix_rt::time::Instant;
 
-use super::host::{self, EpisodeHost, StepFuture};
+use super::episode::Episode;
+use super::{host, Services};
 use crate::metrics::labels::Outcome;
+use crate::metrics::Metrics;
 use crate::protocol::action::{ActionType, SqlAction};
+use crate::protocol::messages::ErrorBody;
+use crate::protocol::observation::StepResult;
 
-/// Runs one step of `act`'s episode, recording it under `span` (the session's).
-pub fn step<A: EpisodeHost>(act: &mut A, action: SqlAction, span: tracing::Span) -> StepFuture<A> {
+/// Runs one step of `episode`, recording it under `span` (the session's).
+pub async fn step(
+    services: &Services,
+    episode: &mut Episode,
+    action: &SqlAction,
+    cancel: &Arc<AtomicBool>,
+    span: &tracing::Span,
+) -> Result<StepResult, ErrorBody> {
     let kind = action.action_type;
     span.in_scope(|| {
         tracing::trace!(action = kind.as_str(), argument = %action.argument, "step");
     });
-    let was_done = act.episode_mut().map(|e| e.is_done());
+    let was_done = episode.is_done();
     let started = Instant::now();
-    Box::pin(host::step(act, action).map(move |reply, act, _| {
-        let elapsed = started.elapsed();
-        let metrics = &act.services().metrics;
-        metrics.step(kind, elapsed);
-        let _entered = span.enter();
-        match &reply {
-            Ok(result) => {
-                let failed = result.observation.error.is_some();
-                if was_done == Some(false) && result.done {
-                    // An ANSWER that arrives after the time limit ends the episode unread.
-                    let answered = kind == ActionType::Answer && !failed;
-                    let outcome = match answered {
-                        true if result.observation.reward_components.terminal > 0.0 => {
-                            Outcome::correct
-                        }
-                        true => Outcome::wrong,
-                        false => Outcome::unanswered,
-                    };
-                    metrics.episode_finished(outcome);
-                    tracing::debug!(
-                        ?outcome,
-                        steps = result.observation.step_count,
-                        "episode finished"
-                    );
-                }
-                tracing::debug!(
-                    action = kind.as_str(),
-                    ms = elapsed.as_millis() as u64,
-                    failed,
-                    done = result.done,
-                    "step"
-                );
-            }
-            Err(body) => {
-                tracing::debug!(action = kind.as_str(), code = ?body.code, "step refused");
-            }
+    let reply = host::step(services, episode, action, cancel).await;
+    let _entered = span.enter();
+    record(&services.metrics, kind, was_done, started.elapsed(), &reply);
+    reply
+}
+
+fn record(
+    metrics: &Metrics,
+    kind: ActionType,
+    was_done: bool,
+    elapsed: Duration,
+    reply: &Result<StepResult, ErrorBody>,
+) {
+    metrics.step(kind, elapsed);
+    let result = match reply {
+        Ok(result) => result,
+        Err(body) => {
+            tracing::debug!(action = kind.as_str(), code = ?body.code, "step refused");
+            return;
         }
-        reply
-    }))
+    };
+    let failed = result.observation.error.is_some();
+    if !was_done && result.done {
+        // An ANSWER that arrives after the time limit ends the episode unread.
+        let answered = kind == ActionType::Answer && !failed;
+        let outcome = match answered {
+            true if result.observation.reward_components.terminal > 0.0 => Outcome::correct,
+            true => Outcome::wrong,
+            false => Outcome::unanswered,
+        };
+        metrics.episode_finished(outcome);
+        tracing::debug!(
+            ?outcome,
+            steps = result.observation.step_count,
+            "episode finished"
+        );
+    }
+    tracing::debug!(
+        action = kind.as_str(),
+        ms = elapsed.as_millis() as u64,
+        failed,
+        done = result.done,
+        "step"
+    );
 }

@@ -1,7 +1,8 @@
 //! Sessions: the actors that own an episode. A WebSocket connection is one session
 //! ([`socket::WsSession`]); an MCP session over HTTP is another ([`mcp_session::McpSession`]).
-//! Both play episodes through [`host`], which runs the episode rules of [`episode`] against the
-//! database and reward actors.
+//! Both play episodes through [`host`], whose [`host::step`] is a step from action to
+//! observation: the episode rules of [`episode`], the query of [`crate::database`], the score of
+//! the reward actor.
 
 pub mod episode;
 pub mod fragments;
@@ -19,7 +20,7 @@ use std::time::Duration;
 use actix::Addr;
 
 use crate::catalog::Catalog;
-use crate::database::DatabaseWorker;
+use crate::database::Databases;
 use crate::metrics::Metrics;
 use crate::reward::actor::RewardActor;
 use crate::reward::config::RewardConfig;
@@ -30,7 +31,8 @@ use episode::EpisodeRules;
 #[derive(Clone)]
 pub struct Services {
     pub catalog: Arc<Catalog>,
-    pub db: Addr<DatabaseWorker>,
+    /// Runs QUERYs: a short one on the session's thread, a longer one on the database workers.
+    pub db: Databases,
     /// The reward actor of the thread the session runs on.
     pub reward: Addr<RewardActor>,
     pub supervisor: Addr<EpisodeSupervisor>,

@@ -19,7 +19,6 @@ use super::episode::Episode;
 use super::fragments::{Assembled, Kind, Reassembly};
 use super::host::{self, EpisodeHost};
 use super::messages::McpCall;
-use super::metered;
 use super::telemetry::Telemetry;
 use super::watch::{self, Watcher};
 use super::Services;
@@ -172,8 +171,8 @@ impl EpisodeHost for WsSession {
         &self.services
     }
 
-    fn episode_mut(&mut self) -> Option<&mut Episode> {
-        self.episode.as_mut()
+    fn episode_slot(&mut self) -> &mut Option<Episode> {
+        &mut self.episode
     }
 
     fn cancel_flag(&self) -> Arc<AtomicBool> {
@@ -236,7 +235,7 @@ impl WsSession {
             }
             ClientMessage::Step(action) => {
                 let span = self.span.clone();
-                let step = metered::step(self, action, span).map(move |reply, act, ctx| {
+                let step = host::hosted_step(self, action, span).map(move |reply, act, ctx| {
                     act.reply(ctx, request.as_ref(), &observation_or_error(reply))
                 });
                 ctx.wait(self.watcher.guard(Box::pin(step), self.cancel.clone()));

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::{Ctx, WsSession};
 use crate::protocol::mcp::{self, RpcRequest, RpcResponse, ToolCall};
 use crate::protocol::messages::ServerMessage;
-use crate::session::{host, metered};
+use crate::session::host;
 
 impl WsSession {
     /// MCP over the socket: the tools act on this session's own episode.
@@ -50,13 +50,16 @@ impl WsSession {
                 }
                 Ok(ToolCall::Action(action)) => {
                     let span = self.span.clone();
-                    let reply = metered::step(self, action, span).map(move |reply, act, ctx| {
-                        let response = match reply {
-                            Ok(step) => RpcResponse::success(id, mcp::tool_result(&step)),
-                            Err(body) => RpcResponse::error(id, mcp::INVALID_REQUEST, body.message),
-                        };
-                        act.send(ctx, &ServerMessage::Mcp(response.to_value()));
-                    });
+                    let reply =
+                        host::hosted_step(self, action, span).map(move |reply, act, ctx| {
+                            let response = match reply {
+                                Ok(step) => RpcResponse::success(id, mcp::tool_result(&step)),
+                                Err(body) => {
+                                    RpcResponse::error(id, mcp::INVALID_REQUEST, body.message)
+                                }
+                            };
+                            act.send(ctx, &ServerMessage::Mcp(response.to_value()));
+                        });
                     ctx.wait(self.watcher.guard(Box::pin(reply), self.cancel.clone()));
                     return;
                 }

@@ -10,8 +10,8 @@ use super::{Ctx, WsSession};
 use crate::protocol::mcp::{self, QuestionView, ToolCall, ToolStep};
 use crate::protocol::messages::{ErrorBody, ErrorCode, ServerMessage};
 use crate::session::episode::Episode;
+use crate::session::host;
 use crate::session::messages::{McpCall, McpOp, McpReply};
-use crate::session::{host, metered};
 
 /// The reply to a tool step that ran.
 fn tool_reply(tool_name: &str, reply: Result<McpReply, ErrorBody>) -> ServerMessage {
@@ -81,7 +81,7 @@ impl WsSession {
         let reply = match op {
             McpOp::Step(action) => {
                 let span = self.span.clone();
-                let step = metered::step(self, action, span).map(move |reply, act, ctx| {
+                let step = host::hosted_step(self, action, span).map(move |reply, act, ctx| {
                     let message = tool_reply(&tool_name, reply.map(McpReply::Step));
                     act.reply(ctx, request.as_ref(), &message);
                 });
