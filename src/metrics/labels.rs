@@ -42,6 +42,8 @@ pub enum Code {
     CAPACITY_REACHED,
     FACTORY_ERROR,
     SESSION_ERROR,
+    CLIENT_SESSION_LIMIT,
+    RATE_LIMITED,
 }
 
 impl From<ErrorCode> for Code {
@@ -54,6 +56,8 @@ impl From<ErrorCode> for Code {
             ErrorCode::CapacityReached => Code::CAPACITY_REACHED,
             ErrorCode::FactoryError => Code::FACTORY_ERROR,
             ErrorCode::SessionError => Code::SESSION_ERROR,
+            ErrorCode::ClientSessionLimit => Code::CLIENT_SESSION_LIMIT,
+            ErrorCode::RateLimited => Code::RATE_LIMITED,
         }
     }
 }

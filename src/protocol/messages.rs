@@ -35,6 +35,10 @@ pub enum ErrorCode {
     CapacityReached,
     FactoryError,
     SessionError,
+    /// A client holds as many sessions as one client may (`--max-sessions-per-client`).
+    ClientSessionLimit,
+    /// A client sent messages faster than its rate; the message was not handled.
+    RateLimited,
 }
 
 /// The `data` of an error frame.
