@@ -47,8 +47,8 @@ pub struct AccessArgs {
     pub api_key: Option<String>,
 }
 
-/// A checked [`AccessArgs`].
-#[derive(Debug, Clone)]
+/// A checked [`AccessArgs`]; the default is open, with the default fair shares.
+#[derive(Debug, Clone, Default)]
 pub struct AccessConfig {
     pub limits: FairShareLimits,
     pub trusted_proxy_hops: u8,
@@ -82,16 +82,6 @@ impl AccessArgs {
             trusted_proxy_hops: self.trusted_proxy_hops,
             api_key: self.api_key.as_deref().map(ApiKey::new).transpose()?,
         })
-    }
-}
-
-impl Default for AccessConfig {
-    fn default() -> Self {
-        AccessConfig {
-            limits: FairShareLimits::default(),
-            trusted_proxy_hops: 0,
-            api_key: None,
-        }
     }
 }
 

@@ -310,7 +310,7 @@ mod tests {
         assert_eq!(ClientId::from_parts(None, None, 0).as_str(), "unknown");
     }
 
-    #[actix_rt::test]
+    #[actix::test]
     async fn a_client_over_its_rate_waits_and_others_are_not_affected() {
         tokio_pause();
         let rates = MessageRates::new(limits(10, 3));
@@ -329,7 +329,7 @@ mod tests {
         assert!(rates.take(&a).is_err());
     }
 
-    #[actix_rt::test]
+    #[actix::test]
     async fn idle_clients_are_forgotten() {
         tokio_pause();
         let rates = MessageRates::new(limits(10, 2));
