@@ -94,6 +94,8 @@ pub struct ServeArgs {
     /// Run every gold SQL at start-up whatever the proof cache says.
     #[arg(long, env = "SQLENV_NO_PROOF_CACHE")]
     pub no_proof_cache: bool,
+    #[command(flatten)]
+    pub access: crate::http::access::AccessArgs,
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +115,8 @@ pub struct ServerConfig {
     pub validation_token: Option<Arc<str>>,
     /// `None`: every start runs every gold.
     pub proof_cache: Option<ProofCache>,
+    /// The optional key and the fair shares (`crate::http::access`).
+    pub access: crate::http::access::AccessConfig,
 }
 
 /// Why the flags do not make a configuration; each message names the flag (or the file).
@@ -212,6 +216,7 @@ impl ServeArgs {
             limits,
         };
         Ok(ServerConfig {
+            access: self.access.into_config().map_err(|e| e.to_string())?,
             host: self.host,
             port: self.port,
             data_dir: self.data_dir,

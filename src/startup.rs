@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use actix::Actor;
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
 use crate::catalog::Catalog;
@@ -69,6 +70,7 @@ impl Application {
             .map_err(|(path, source)| StartupError::Pool { path, source })?;
         let metrics = Metrics::new();
         let rewards = RewardService::start(config.reward.clone(), config.reward_workers);
+        let access = web::Data::new(http::access::Access::new(&config.access));
         let services = Services {
             db: database::start(
                 pools,
@@ -79,6 +81,7 @@ impl Application {
             reward: rewards.start_actor(),
             supervisor: EpisodeSupervisor::new(config.max_sessions, config.idle_timeout)
                 .with_metrics(metrics.clone())
+                .with_fair_share(config.access.limits.max_sessions_per_client, access.rates())
                 .start(),
             catalog,
             rules: config.rules.clone(),
@@ -97,6 +100,8 @@ impl Application {
             };
             App::new()
                 .app_data(web::Data::new(services))
+                .app_data(access.clone())
+                .wrap(from_fn(http::access::guard))
                 .configure(http::configure)
         })
         .workers(config.http_workers)

@@ -15,6 +15,7 @@ use crate::protocol::messages::ErrorCode;
 use crate::protocol::reset::ResetParams;
 use crate::session::messages::{McpOp, McpReply};
 use crate::session::{host, Services};
+use crate::supervisor::fair_share::ClientId;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -78,8 +79,9 @@ async fn post(req: HttpRequest, services: web::Data<Services>, body: web::Bytes)
         Ok(r) => r,
         Err(response) => return HttpResponse::Ok().json(*response),
     };
+    let client = ClientId::of(&req);
     if request.method == "initialize" {
-        return initialize(&services, &request).await;
+        return initialize(&services, client, &request).await;
     }
     // The header wins over `params.session_id`. A header naming no live session is 404, as the
     // transport says, so the client knows to initialize again.
@@ -90,13 +92,13 @@ async fn post(req: HttpRequest, services: web::Data<Services>, body: web::Bytes)
         }
     }
     let session_id = named.or_else(|| request.param_str("session_id").map(str::to_owned));
-    HttpResponse::Ok().json(dispatch(&services, &request, session_id.as_deref()).await)
+    HttpResponse::Ok().json(dispatch(&services, client, &request, session_id.as_deref()).await)
 }
 
 /// Starts a session with a fresh episode and tells the client its question.
-async fn initialize(services: &Services, request: &RpcRequest) -> HttpResponse {
+async fn initialize(services: &Services, client: ClientId, request: &RpcRequest) -> HttpResponse {
     let id = request.id.clone();
-    let created = mcp_sessions::start(services, &ResetParams::default()).await;
+    let created = mcp_sessions::start(services, client, &ResetParams::default()).await;
     let (session_id, first) = match created {
         Ok(c) => c,
         Err(e) => return HttpResponse::Ok().json(e.to_rpc(id)),
@@ -113,7 +115,12 @@ async fn initialize(services: &Services, request: &RpcRequest) -> HttpResponse {
         .json(RpcResponse::success(id, result))
 }
 
-async fn dispatch(services: &Services, request: &RpcRequest, session: Option<&str>) -> RpcResponse {
+async fn dispatch(
+    services: &Services,
+    client: ClientId,
+    request: &RpcRequest,
+    session: Option<&str>,
+) -> RpcResponse {
     let id = request.id.clone();
     match request.method.as_str() {
         "ping" => RpcResponse::success(id, json!({})),
@@ -125,7 +132,7 @@ async fn dispatch(services: &Services, request: &RpcRequest, session: Option<&st
                 Ok(p) => p,
                 Err(e) => return RpcResponse::error(id, mcp::INVALID_PARAMS, e),
             };
-            match mcp_sessions::start(services, &params).await {
+            match mcp_sessions::start(services, client, &params).await {
                 Ok((session_id, first)) => RpcResponse::success(
                     id,
                     json!({ "session_id": session_id, "observation": first }),

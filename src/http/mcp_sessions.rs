@@ -15,8 +15,9 @@ use crate::session::mcp_session::McpSession;
 use crate::session::messages::{McpCall, McpOp, McpReply};
 use crate::session::Services;
 use crate::supervisor::activity::Activity;
+use crate::supervisor::fair_share::{ClientId, ClientSessionLimit};
 use crate::supervisor::messages::{
-    CloseMcp, CloseReason, FindMcp, ForceClose, Register, SessionKind,
+    CloseMcp, CloseReason, FindMcp, ForceClose, Refused, Register, SessionKind,
 };
 
 /// The streamable HTTP transport's session header.
@@ -32,6 +33,8 @@ pub enum SessionError {
     Episode(String),
     #[error("server at capacity ({active} of {max} sessions)")]
     Capacity { active: usize, max: usize },
+    #[error(transparent)]
+    ClientLimit(ClientSessionLimit),
     #[error("session unavailable: {0}")]
     Unavailable(String),
 }
@@ -63,7 +66,7 @@ impl SessionError {
     pub fn to_rpc(&self, id: Value) -> RpcResponse {
         let code = match self {
             SessionError::Unknown(_) | SessionError::Episode(_) => mcp::INVALID_PARAMS,
-            SessionError::Capacity { .. } => mcp::SERVER_ERROR,
+            SessionError::Capacity { .. } | SessionError::ClientLimit(_) => mcp::SERVER_ERROR,
             SessionError::Unavailable(_) => mcp::INTERNAL_ERROR,
         };
         let response = RpcResponse::error(id, code, self.to_string());
@@ -71,14 +74,21 @@ impl SessionError {
             SessionError::Capacity { active, max } => {
                 response.with_data(json!({ "active_sessions": active, "max_sessions": max }))
             }
+            SessionError::ClientLimit(limit) => response.with_data(json!({
+                "code": ClientSessionLimit::CODE,
+                "active_sessions": limit.active,
+                "max_sessions_per_client": limit.max,
+            })),
             _ => response,
         }
     }
 }
 
-/// Starts a session whose episode is reset with `params`; its id and first observation.
+/// Starts a session of `client` whose episode is reset with `params`; its id and first
+/// observation.
 pub async fn start(
     services: &Services,
+    client: ClientId,
     params: &ResetParams,
 ) -> Result<(String, StepResult), SessionError> {
     let episode = host::reset(services, params).map_err(|b| SessionError::Episode(b.message))?;
@@ -96,19 +106,23 @@ pub async fn start(
     let register = Register {
         id: session_id.clone(),
         kind: SessionKind::Mcp,
+        client,
         closer: addr.clone().recipient(),
         activity,
         mcp: Some(addr.clone().recipient()),
     };
     match services.supervisor.send(register).await {
         Ok(Ok(())) => Ok((session_id, first)),
-        Ok(Err(full)) => {
+        Ok(Err(refused)) => {
             addr.do_send(ForceClose {
                 reason: CloseReason::Requested,
             });
-            Err(SessionError::Capacity {
-                active: full.active,
-                max: full.max,
+            Err(match refused {
+                Refused::Capacity(full) => SessionError::Capacity {
+                    active: full.active,
+                    max: full.max,
+                },
+                Refused::ClientLimit(limit) => SessionError::ClientLimit(limit),
             })
         }
         Err(e) => Err(SessionError::Unavailable(e.to_string())),

@@ -1,5 +1,7 @@
 //! The HTTP surface: one route table for the OpenEnv endpoints, the WebSocket upgrade and MCP.
 
+pub mod access;
+pub mod auth;
 pub mod environment;
 pub mod error;
 pub mod info;

@@ -17,7 +17,8 @@ pub const DEFAULT_CONNECT_CONCURRENCY: usize = 64;
   sqlenv load --sessions 64 --duration 20s --policy oracle --server-pid $(pgrep -n sqlenv)
   sqlenv load --sessions 10000 --idle --hold 30s --server-pid PID
   sqlenv load --env echo --url ws://127.0.0.1:8001/ws --sessions 64 --duration 20s
-  sqlenv load --sessions 64 --episodes 50000 --policy random --server-pid PID   (soak)")]
+  sqlenv load --sessions 64 --episodes 50000 --policy random --server-pid PID   (soak)
+  sqlenv load --sessions 64 --duration 5m --faults 8 --server-pid PID   (soak with faults)")]
 pub struct LoadArgs {
     /// WebSocket URL of a server (`ws://HOST:PORT/ws`); repeat it to spread the sessions
     /// round-robin over several servers or replicas.
@@ -76,6 +77,11 @@ pub struct LoadArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Soak with faults: this many extra workers keep dropping connections mid-step, sending
+    /// garbage frames and abandoning sessions while the sessions play (active mode, sqlenv
+    /// only); the report counts them apart and reads the server's session count at the end.
+    #[arg(long, default_value_t = 0, conflicts_with = "idle")]
+    pub faults: usize,
     /// Exit with status 1 when any error occurred (error frames, transport or connect errors)
     /// or, in active mode, no episode was completed: for smoke tests and CI.
     #[arg(long)]

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use futures_util::{future, stream, StreamExt};
 
 use super::args::{EnvKind, LoadArgs, Until};
+use super::faults::{self, FaultReport};
 use super::progress::{self, Progress};
 use super::report::{mib, ServerMemory};
 use super::rss::{self, Sampler};
@@ -64,6 +65,8 @@ pub struct Outcome {
     pub connect_secs: f64,
     pub play_secs: f64,
     pub server: Option<ServerMemory>,
+    /// With `--faults`: what the fault workers did, and the server's sessions afterwards.
+    pub faults: Option<FaultReport>,
 }
 
 fn memory_before(pid: Option<u32>) -> u64 {
@@ -124,9 +127,24 @@ pub async fn active(args: &LoadArgs, sessions: usize, catalog: Option<Arc<Catalo
             progress.update(&run.recorder.borrow(), run.started.get().elapsed());
         }
     };
-    future::select(pin!(players), pin!(ticker)).await;
+    let fault_report = RefCell::new(FaultReport::default());
+    let misbehave = async {
+        if args.faults > 0 && args.env == EnvKind::Sqlenv {
+            faults::inject(&args.urls, args.faults, &fault_report).await;
+        }
+        future::pending::<()>().await
+    };
+    future::select(pin!(players), pin!(future::join(ticker, misbehave))).await;
     let play_secs = run.started.get().elapsed().as_secs_f64();
     progress.finish();
+    let faults = if args.faults > 0 && args.env == EnvKind::Sqlenv {
+        actix_web::rt::time::sleep(faults::SETTLE).await;
+        let mut report = fault_report.into_inner();
+        report.server_sessions_after = faults::sessions_active(&args.urls).await;
+        Some(report)
+    } else {
+        None
+    };
     let server = summarise_memory(pid, before, sampler, connected, false);
     let recorder = std::mem::take(&mut *run.recorder.borrow_mut());
     Outcome {
@@ -135,6 +153,7 @@ pub async fn active(args: &LoadArgs, sessions: usize, catalog: Option<Arc<Catalo
         connect_secs,
         play_secs,
         server,
+        faults,
     }
 }
 
@@ -196,6 +215,7 @@ pub async fn idle(args: &LoadArgs, sessions: usize) -> Outcome {
         connect_secs,
         play_secs,
         server,
+        faults: None,
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod driver;
+pub mod faults;
 pub mod progress;
 pub mod report;
 pub mod rss;
@@ -112,6 +113,7 @@ pub async fn execute(args: &LoadArgs) -> Result<Report, LoadError> {
         connect_errors: r.connect_errors,
         error_examples: r.error_examples.clone(),
         server: outcome.server,
+        faults: outcome.faults,
     })
 }
 

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::args::{EnvKind, PolicyChoice};
+use super::faults::FaultReport;
 use super::rss::Sample;
 use super::stats::LatencyRow;
 
@@ -38,6 +39,9 @@ pub struct Report {
     pub connect_errors: u64,
     pub error_examples: Vec<String>,
     pub server: Option<ServerMemory>,
+    /// With `--faults`: the faults played beside the sessions (their errors are not the
+    /// sessions' errors above).
+    pub faults: Option<FaultReport>,
 }
 
 /// The server's memory through the run, in MiB.
@@ -207,6 +211,18 @@ impl Report {
             if let Some(per) = m.kib_per_session {
                 let _ = writeln!(out, "server memory per session: {per:.1} KiB");
             }
+        }
+        if let Some(f) = &self.faults {
+            let _ = writeln!(
+                out,
+                "faults ({} workers, apart from the figures above): {} connections dropped mid-step, {} garbage connections ({} frames, {} answered with an error frame), {} sessions abandoned, {} fault connections refused or cut",
+                f.workers, f.dropped_mid_step, f.garbage_connections, f.garbage_frames,
+                f.garbage_errors_answered, f.abandoned_sessions, f.fault_transport_errors
+            );
+            let after = f
+                .server_sessions_after
+                .map_or("unknown (no /metrics)".to_owned(), |n| n.to_string());
+            let _ = writeln!(out, "server sessions after the run: {after}");
         }
         out
     }

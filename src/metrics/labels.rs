@@ -32,6 +32,8 @@ pub enum Code {
     FACTORY_ERROR,
     SESSION_ERROR,
     INTERNAL_ERROR,
+    CLIENT_SESSION_LIMIT,
+    RATE_LIMITED,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]

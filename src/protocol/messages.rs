@@ -37,6 +37,10 @@ pub enum ErrorCode {
     CapacityReached,
     FactoryError,
     SessionError,
+    /// A client holds as many sessions as one client may (`--max-sessions-per-client`).
+    ClientSessionLimit,
+    /// A client sent messages faster than its rate; the message was not handled.
+    RateLimited,
     /// A failure inside the server (an actor gone, a reply lost), not the client's doing. The
     /// reference server has no such code; before it existed these were `EXECUTION_ERROR`.
     InternalError,
@@ -190,6 +194,8 @@ impl From<ErrorCode> for metrics::Code {
             ErrorCode::FactoryError => metrics::Code::FACTORY_ERROR,
             ErrorCode::SessionError => metrics::Code::SESSION_ERROR,
             ErrorCode::InternalError => metrics::Code::INTERNAL_ERROR,
+            ErrorCode::ClientSessionLimit => metrics::Code::CLIENT_SESSION_LIMIT,
+            ErrorCode::RateLimited => metrics::Code::RATE_LIMITED,
         }
     }
 }

@@ -25,6 +25,7 @@ use super::Services;
 use crate::protocol::messages::{ClientMessage, ErrorBody, ErrorCode, ServerMessage};
 use crate::protocol::observation::StepResult;
 use crate::supervisor::activity::Activity;
+use crate::supervisor::fair_share::ClientShare;
 use crate::supervisor::messages::{ForceClose, Register, SessionKind, Unregister};
 
 /// Largest frame a client may send. A 64 KiB SQL text fits many times over, and a larger QUERY
@@ -47,6 +48,7 @@ pub fn start(
         watcher,
         span: tracing::info_span!("session", id = %id, transport = "ws"),
         id,
+        client: ClientShare::of(req),
         services,
         episode: None,
         activity: Activity::default(),
@@ -65,6 +67,8 @@ pub fn start(
 
 pub struct WsSession {
     id: String,
+    /// Whose session share and message rate this connection counts against.
+    client: ClientShare,
     /// Every log line of the session carries its id.
     span: tracing::Span,
     services: Services,
@@ -99,6 +103,7 @@ impl Actor for WsSession {
         let register = Register {
             id: self.id.clone(),
             kind: SessionKind::WebSocket,
+            client: self.client.id.clone(),
             closer: ctx.address().recipient(),
             activity: self.activity.clone(),
             mcp: None,
@@ -114,17 +119,8 @@ impl Actor for WsSession {
                         act.registered = true;
                         act.span.in_scope(|| tracing::debug!("session started"));
                     }
-                    Ok(Err(full)) => {
-                        let mut body = ErrorBody::new(
-                            ErrorCode::CapacityReached,
-                            format!(
-                                "server at capacity ({} of {} sessions); retry later",
-                                full.active, full.max
-                            ),
-                        );
-                        body.active_sessions = Some(full.active);
-                        body.max_sessions = Some(full.max);
-                        act.send(ctx, &ServerMessage::Error(body));
+                    Ok(Err(refused)) => {
+                        act.send(ctx, &ServerMessage::Error(refused.error_body()));
                         ctx.close(Some(ws::CloseReason {
                             code: ws::CloseCode::Again,
                             description: Some("capacity reached".into()),
@@ -199,6 +195,9 @@ impl WsSession {
     }
 
     fn on_text(&mut self, text: &str, ctx: &mut Ctx) {
+        if let Err(limited) = self.client.take_message() {
+            return self.send(ctx, &ServerMessage::Error(limited.error_body()));
+        }
         let message = match ClientMessage::parse(text) {
             Err(body) => {
                 self.operations_seen = true;

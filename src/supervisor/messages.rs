@@ -4,6 +4,8 @@ use actix::{Message, MessageResponse, Recipient};
 
 use super::activity::Activity;
 use crate::protocol::mcp_call::McpCall;
+use super::fair_share::{ClientId, ClientSessionLimit};
+use crate::protocol::messages::{ErrorBody, ErrorCode};
 
 /// How a session is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,10 +16,12 @@ pub enum SessionKind {
 
 /// Asks for a place among the active sessions.
 #[derive(Message)]
-#[rtype(result = "Result<(), CapacityReached>")]
+#[rtype(result = "Result<(), Refused>")]
 pub struct Register {
     pub id: String,
     pub kind: SessionKind,
+    /// Whose share of the sessions this one counts against.
+    pub client: ClientId,
     pub closer: Recipient<ForceClose>,
     pub activity: Activity,
     /// For MCP sessions: where `tools/call` with this session id goes.
@@ -28,6 +32,35 @@ pub struct Register {
 pub struct CapacityReached {
     pub active: usize,
     pub max: usize,
+}
+
+/// Why a session was not registered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("server at capacity ({} of {} sessions); retry later", .0.active, .0.max)]
+    Capacity(CapacityReached),
+    #[error(transparent)]
+    ClientLimit(ClientSessionLimit),
+}
+
+impl Refused {
+    /// The error frame telling the client why.
+    pub fn error_body(&self) -> ErrorBody {
+        match self {
+            Refused::Capacity(full) => {
+                let mut body = ErrorBody::new(ErrorCode::CapacityReached, self.to_string());
+                body.active_sessions = Some(full.active);
+                body.max_sessions = Some(full.max);
+                body
+            }
+            Refused::ClientLimit(limit) => {
+                let mut body = ErrorBody::new(ErrorCode::ClientSessionLimit, self.to_string());
+                body.active_sessions = Some(limit.active);
+                body.max_sessions = Some(limit.max);
+                body
+            }
+        }
+    }
 }
 
 /// A session has ended; sent from its `stopped`, so it is sent however the session ended.
@@ -103,6 +136,9 @@ pub struct SessionStats {
     pub websocket_sessions: usize,
     pub mcp_sessions: usize,
     pub max_sessions: usize,
+    pub max_sessions_per_client: usize,
+    /// Clients holding at least one session.
+    pub clients: usize,
     pub sessions_started: u64,
     pub sessions_reaped_idle: u64,
 }

@@ -2,18 +2,22 @@
 //! that closes sessions nobody has used for longer than the idle limit. Step budgets and the
 //! episode time limit are rules of the episode itself (`session::episode`); dead peers are found
 //! by the WebSocket heartbeat (`session::socket`). At shutdown it tells every session to close
-//! (see `crate::shutdown`).
+//! (see `crate::shutdown`). It also keeps each client's share: a client holding
+//! `--max-sessions-per-client` sessions is refused another (see [`fair_share`]).
 
 pub mod activity;
+pub mod fair_share;
 pub mod messages;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::dev::SendError;
 use actix::{Actor, AsyncContext, Context, Handler, Recipient};
 
 use activity::Activity;
+use fair_share::{ClientId, ClientSessionLimit, MessageRates};
 use messages::*;
 
 use crate::metrics::Metrics;
@@ -28,6 +32,7 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 struct Entry {
     kind: SessionKind,
+    client: ClientId,
     closer: Recipient<ForceClose>,
     activity: Activity,
     mcp: Option<Recipient<McpCall>>,
@@ -38,6 +43,11 @@ pub struct EpisodeSupervisor {
     sessions: HashMap<String, Entry>,
     max_sessions: usize,
     idle_timeout: Duration,
+    /// Sessions per client, for the clients holding any.
+    per_client: HashMap<ClientId, usize>,
+    max_sessions_per_client: usize,
+    /// Clients' message allowances, pruned on every sweep.
+    rates: Option<Arc<MessageRates>>,
     started: u64,
     reaped: u64,
     /// Set by [`BeginShutdown`]: a session registering after it is closed straight away.
@@ -51,6 +61,9 @@ impl EpisodeSupervisor {
             sessions: HashMap::new(),
             max_sessions,
             idle_timeout,
+            per_client: HashMap::new(),
+            max_sessions_per_client: usize::MAX,
+            rates: None,
             started: 0,
             reaped: 0,
             shutting_down: false,
@@ -64,9 +77,25 @@ impl EpisodeSupervisor {
         self
     }
 
+    /// Limits each client to `max` sessions, and prunes the message allowances of `rates`.
+    pub fn with_fair_share(mut self, max: usize, rates: Arc<MessageRates>) -> Self {
+        self.max_sessions_per_client = max;
+        self.rates = Some(rates);
+        self
+    }
+
     /// Forgets a session; true if it was registered.
     fn remove(&mut self, id: &str) -> bool {
-        let known = self.sessions.remove(id).is_some();
+        let removed = self.sessions.remove(id);
+        if let Some(entry) = &removed {
+            if let Some(count) = self.per_client.get_mut(&entry.client) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    self.per_client.remove(&entry.client);
+                }
+            }
+        }
+        let known = removed.is_some();
         if known {
             self.metrics.session_closed();
             self.metrics.set_sessions_active(self.sessions.len());
@@ -103,6 +132,9 @@ impl EpisodeSupervisor {
     }
 
     fn sweep(&mut self) {
+        if let Some(rates) = &self.rates {
+            rates.forget_idle();
+        }
         let limit_secs = self.idle_timeout.as_secs();
         for entry in self.sessions.values_mut() {
             if !entry.reaped && entry.activity.idle_for() > self.idle_timeout {
@@ -126,7 +158,7 @@ impl Actor for EpisodeSupervisor {
 }
 
 impl Handler<Register> for EpisodeSupervisor {
-    type Result = Result<(), CapacityReached>;
+    type Result = Result<(), Refused>;
 
     fn handle(&mut self, msg: Register, _: &mut Context<Self>) -> Self::Result {
         if self.shutting_down {
@@ -138,14 +170,26 @@ impl Handler<Register> for EpisodeSupervisor {
         }
         if self.sessions.len() >= self.max_sessions {
             self.metrics.session_refused();
-            return Err(CapacityReached {
+            return Err(Refused::Capacity(CapacityReached {
                 active: self.sessions.len(),
                 max: self.max_sessions,
-            });
+            }));
+        }
+        let held = self.per_client.get(&msg.client).copied().unwrap_or(0);
+        if held >= self.max_sessions_per_client {
+            self.metrics.session_refused();
+            return Err(Refused::ClientLimit(ClientSessionLimit {
+                client: msg.client,
+                active: held,
+                max: self.max_sessions_per_client,
+                idle_secs: self.idle_timeout.as_secs(),
+            }));
         }
         self.started += 1;
+        *self.per_client.entry(msg.client.clone()).or_default() += 1;
         let entry = Entry {
             kind: msg.kind,
+            client: msg.client,
             closer: msg.closer,
             activity: msg.activity,
             mcp: msg.mcp,
@@ -227,6 +271,8 @@ impl Handler<GetStats> for EpisodeSupervisor {
             websocket_sessions: websocket,
             mcp_sessions: self.sessions.len() - websocket,
             max_sessions: self.max_sessions,
+            max_sessions_per_client: self.max_sessions_per_client.min(self.max_sessions),
+            clients: self.per_client.len(),
             sessions_started: self.started,
             sessions_reaped_idle: self.reaped,
         }
@@ -240,6 +286,7 @@ mod tests {
     use actix::{ActorContext, Addr};
 
     use super::*;
+    use crate::protocol::messages::ErrorCode;
 
     /// A stand-in session that records the closes it is sent.
     struct Probe(Arc<Mutex<Vec<CloseReason>>>);
@@ -258,9 +305,14 @@ mod tests {
     }
 
     fn register(id: &str, closer: Recipient<ForceClose>) -> Register {
+        register_as(id, "test", closer)
+    }
+
+    fn register_as(id: &str, client: &str, closer: Recipient<ForceClose>) -> Register {
         Register {
             id: id.into(),
             kind: SessionKind::WebSocket,
+            client: ClientId::new(client),
             closer,
             activity: Activity::default(),
             mcp: None,
@@ -304,6 +356,50 @@ mod tests {
         );
         settle().await;
         assert_eq!(*seen.lock().unwrap(), vec![CloseReason::Shutdown]);
+    }
+
+    #[actix::test]
+    async fn a_client_at_its_share_is_refused_until_one_of_its_sessions_ends() {
+        let rates = MessageRates::new(fair_share::FairShareLimits::default());
+        let supervisor = EpisodeSupervisor::new(8, DEFAULT_IDLE_TIMEOUT)
+            .with_fair_share(2, rates)
+            .start();
+        let probe = || Probe(Arc::default()).start().recipient();
+        for id in ["a1", "a2"] {
+            supervisor
+                .send(register_as(id, "a", probe()))
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        let refused = supervisor
+            .send(register_as("a3", "a", probe()))
+            .await
+            .unwrap()
+            .unwrap_err();
+        let Refused::ClientLimit(limit) = &refused else {
+            panic!("{refused:?}");
+        };
+        assert_eq!((limit.active, limit.max), (2, 2));
+        assert_eq!(refused.error_body().code, ErrorCode::ClientSessionLimit);
+        // Another client is not affected.
+        supervisor
+            .send(register_as("b1", "b", probe()))
+            .await
+            .unwrap()
+            .unwrap();
+        supervisor.do_send(Unregister { id: "a1".into() });
+        supervisor
+            .send(register_as("a3", "a", probe()))
+            .await
+            .unwrap()
+            .unwrap();
+        let stats = supervisor.send(GetStats).await.unwrap();
+        assert_eq!((stats.active_sessions, stats.clients), (3, 2));
+        for id in ["a2", "a3", "b1"] {
+            supervisor.do_send(Unregister { id: id.into() });
+        }
+        assert_eq!(supervisor.send(GetStats).await.unwrap().clients, 0);
     }
 
     #[actix::test]

@@ -4,18 +4,24 @@
 // A failing expectation is how a test reports.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod as_client;
 mod helpers;
+mod hostile;
 mod invariants;
 
 mod adversarial_args;
 mod adversarial_protocol;
 mod adversarial_sql;
+mod api_key;
 mod data_integrity;
 mod dockerfile;
 mod error_bodies;
 mod eval;
+mod fair_share;
 mod faults;
 mod healthcheck;
+mod hostile_http;
+mod hostile_mcp;
 mod http_endpoints;
 mod limits;
 mod load;
@@ -32,6 +38,7 @@ mod readme_facts;
 mod reward_timing;
 mod sessions;
 mod shutdown;
+mod slow_clients;
 mod spider_sets;
 mod startup_errors;
 mod tasks;

@@ -47,7 +47,17 @@ class SQLEnvClient(EnvClient[SQLAction, SQLObservation, SQLState]):
     `db_id`, `difficulty` (easy, medium, hard, extra), `split` (train, eval) and, with a split,
     `index` (the Task API's task of that index).
     `step` accepts an `SQLAction` or an equivalent mapping.
+
+    `api_key` is the server's `--api-key`, sent as `Authorization: Bearer <key>` when the
+    socket opens (any other `EnvClient` argument, `headers` included, passes through).
     """
+
+    def __init__(self, *args: Any, api_key: str | None = None, **kwargs: Any) -> None:
+        if api_key is not None:
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers["Authorization"] = f"Bearer {api_key}"
+            kwargs["headers"] = headers
+        super().__init__(*args, **kwargs)
 
     def _step_payload(self, action: ActionLike) -> dict[str, Any]:
         return as_action(action).to_payload()
