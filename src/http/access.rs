@@ -117,7 +117,13 @@ impl Access {
             forwarded,
             self.trusted_proxy_hops,
         );
-        ClientShare::new(id, self.rates.clone())
+        // A client on the server's own host is the operator (`sqlenv eval`, `sqlenv load`
+        // against a local server): its rate is the server's to measure, not to limit.
+        if id.is_loopback() {
+            ClientShare::unlimited(id)
+        } else {
+            ClientShare::new(id, self.rates.clone())
+        }
     }
 }
 

@@ -138,9 +138,9 @@ pub async fn active(args: &LoadArgs, sessions: usize, catalog: Option<Arc<Catalo
     let play_secs = run.started.get().elapsed().as_secs_f64();
     progress.finish();
     let faults = if args.faults > 0 && args.env == EnvKind::Sqlenv {
-        actix_web::rt::time::sleep(faults::SETTLE).await;
         let mut report = fault_report.into_inner();
-        report.server_sessions_after = faults::sessions_active(&args.urls).await;
+        (report.server_sessions_after, report.settle_secs) =
+            faults::settled_sessions(&args.urls).await;
         Some(report)
     } else {
         None

@@ -17,9 +17,10 @@ use serde::Serialize;
 
 /// How long a fault waits for a reply it reads before giving up on it.
 const FAULT_REPLY_TIMEOUT: Duration = Duration::from_secs(10);
-/// Time given to the server to notice the last dropped connections before its session count is
-/// read.
-pub const SETTLE: Duration = Duration::from_secs(3);
+/// Longest wait for the server to notice the last dropped connections: its session count is
+/// read every [`SETTLE_POLL`] until it is 0 or this has passed.
+pub const SETTLE: Duration = Duration::from_secs(15);
+const SETTLE_POLL: Duration = Duration::from_millis(250);
 
 /// One kind of misbehaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,9 +44,11 @@ pub struct FaultReport {
     pub abandoned_sessions: u64,
     /// Faults that could not even connect or send (refused, reset): expected under load.
     pub fault_transport_errors: u64,
-    /// The server's `sqlenv_sessions_active` after the run and [`SETTLE`]; `None` when
-    /// `/metrics` could not be read.
+    /// The server's `sqlenv_sessions_active` after the run: the first 0 read, or the last
+    /// value read when it was not 0 within [`SETTLE`]; `None` when `/metrics` could not be read.
     pub server_sessions_after: Option<f64>,
+    /// Seconds from the end of the run until that value was read.
+    pub settle_secs: f64,
 }
 
 type Socket = Framed<BoxedSocket, ws::Codec>;
@@ -165,6 +168,20 @@ pub async fn inject(urls: &[String], workers: usize, report: &RefCell<FaultRepor
         }
     };
     future::join_all((0..workers).map(worker)).await;
+}
+
+/// Reads the servers' session count until it is 0 or [`SETTLE`] has passed; the last value read
+/// and when.
+pub async fn settled_sessions(urls: &[String]) -> (Option<f64>, f64) {
+    let started = std::time::Instant::now();
+    loop {
+        let count = sessions_active(urls).await;
+        let waited = started.elapsed();
+        if count == Some(0.0) || waited >= SETTLE {
+            return (count, waited.as_secs_f64());
+        }
+        actix_web::rt::time::sleep(SETTLE_POLL).await;
+    }
 }
 
 /// The sum of `sqlenv_sessions_active` over the servers of `urls` (each `/metrics` beside its

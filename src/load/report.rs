@@ -222,7 +222,11 @@ impl Report {
             let after = f
                 .server_sessions_after
                 .map_or("unknown (no /metrics)".to_owned(), |n| n.to_string());
-            let _ = writeln!(out, "server sessions after the run: {after}");
+            let _ = writeln!(
+                out,
+                "server sessions after the run: {after} (read {:.1} s after it)",
+                f.settle_secs
+            );
         }
         out
     }

@@ -84,6 +84,11 @@ impl ClientId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A client on the server's own host (127.0.0.0/8, ::1).
+    pub fn is_loopback(&self) -> bool {
+        self.0.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
 }
 
 impl fmt::Display for ClientId {
@@ -209,6 +214,11 @@ impl ClientShare {
         }
     }
 
+    /// A client whose messages are not counted.
+    pub fn unlimited(id: ClientId) -> Self {
+        ClientShare { id, rates: None }
+    }
+
     /// The share the access layer recorded on a request; without one (a server built without
     /// it), the peer address with no message limit.
     pub fn of(req: &HttpRequest) -> ClientShare {
@@ -308,6 +318,15 @@ mod tests {
         assert_eq!(ClientId::from_parts(peer, header, 5).as_str(), "1.2.3.4");
         assert_eq!(ClientId::from_parts(peer, None, 1).as_str(), "10.0.0.9");
         assert_eq!(ClientId::from_parts(None, None, 0).as_str(), "unknown");
+    }
+
+    #[test]
+    fn loopback_clients_are_recognised() {
+        assert!(ClientId::new("127.0.0.1").is_loopback());
+        assert!(ClientId::new("127.8.0.3").is_loopback());
+        assert!(ClientId::new("::1").is_loopback());
+        assert!(!ClientId::new("203.0.113.1").is_loopback());
+        assert!(!ClientId::new("unknown").is_loopback());
     }
 
     #[actix::test]

@@ -25,6 +25,7 @@ mod hostile_mcp;
 mod http_endpoints;
 mod limits;
 mod load;
+mod load_faults;
 mod mcp;
 mod mcp_streamable;
 mod metrics;
