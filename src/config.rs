@@ -142,6 +142,8 @@ pub enum ConfigError {
     Reward(#[from] RewardConfigError),
     #[error("{0}")]
     ValidationToken(String),
+    #[error("{0}")]
+    Access(#[from] crate::http::access::AccessConfigError),
 }
 
 fn seconds(flag: &'static str, value: f64) -> Result<Duration, ConfigError> {
@@ -216,7 +218,7 @@ impl ServeArgs {
             limits,
         };
         Ok(ServerConfig {
-            access: self.access.into_config().map_err(|e| e.to_string())?,
+            access: self.access.into_config()?,
             host: self.host,
             port: self.port,
             data_dir: self.data_dir,

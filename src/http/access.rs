@@ -9,16 +9,13 @@ use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
 use actix_web::middleware::Next;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, ResponseError};
 use clap::Args;
-use serde_json::json;
 
 use super::auth::{ApiKey, ApiKeyError};
-use crate::supervisor::fair_share::{
-    self, ClientId, ClientShare, FairShareLimits, MessageRates, RateLimited,
-};
+use super::error::ApiError;
+use crate::supervisor::fair_share::{self, ClientId, ClientShare, FairShareLimits, MessageRates};
 
 /// The one path answered without key or rate: the platform's health probe.
 const OPEN_PATH: &str = "/health";
@@ -142,37 +139,19 @@ pub async fn guard(
     let share = access.share_of(&req);
     // The rate first, so guessing keys costs a client its allowance too.
     if let Err(limited) = share.take_message() {
-        return Ok(req.into_response(too_many(&limited)).map_into_right_body());
+        return Ok(req
+            .into_response(ApiError::RateLimited(limited).error_response())
+            .map_into_right_body());
     }
     if let Some(key) = &access.api_key {
         if !key.admits(req.headers()) {
-            return Ok(req.into_response(unauthorized()).map_into_right_body());
+            return Ok(req
+                .into_response(ApiError::Unauthorized.error_response())
+                .map_into_right_body());
         }
     }
     share.attach(&req);
     next.call(req)
         .await
         .map(ServiceResponse::map_into_left_body)
-}
-
-/// The stable code of a refused key.
-pub const UNAUTHORIZED: &str = "UNAUTHORIZED";
-
-fn unauthorized() -> HttpResponse {
-    HttpResponse::Unauthorized()
-        .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
-        .json(json!({
-            "code": UNAUTHORIZED,
-            "detail": "this server needs an API key: send `Authorization: Bearer <key>`",
-        }))
-}
-
-fn too_many(limited: &RateLimited) -> HttpResponse {
-    HttpResponse::TooManyRequests()
-        .insert_header((header::RETRY_AFTER, limited.retry_after_secs().to_string()))
-        .json(json!({
-            "code": RateLimited::CODE,
-            "detail": limited.to_string(),
-            "retry_after_ms": limited.retry_after.as_millis().max(1) as u64,
-        }))
 }

@@ -9,13 +9,14 @@
 //! `internal` for the server's). The codes and statuses are part of the API:
 //! tests/api/error_bodies.rs pins every body.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::protocol::messages::{ErrorBody, ErrorCode};
+use crate::supervisor::fair_share::RateLimited;
 
 /// The body of every HTTP error.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -27,6 +28,9 @@ pub struct ErrorResponse {
     /// `invalid_request` (the client's doing) or `internal` (the server's).
     #[serde(rename = "type")]
     pub kind: String,
+    /// How long a rate-limited client should wait (also in `Retry-After`, in whole seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 /// The JSON Schema of [`ErrorResponse`], for the OpenAPI document.
@@ -47,6 +51,12 @@ pub enum ApiError {
     /// A request the endpoint cannot take as it is (a missing header, an argument out of range).
     #[error("{message}")]
     BadRequest { code: ErrorCode, message: String },
+    /// A request without the key the server was started with (`--api-key`): 401.
+    #[error("this server needs an API key: send `Authorization: Bearer <key>`")]
+    Unauthorized,
+    /// A client over its message rate: 429, with `Retry-After`.
+    #[error(transparent)]
+    RateLimited(RateLimited),
     /// A failure inside the server, not the client's doing.
     #[error("internal error: {0}")]
     Internal(String),
@@ -58,6 +68,8 @@ impl ApiError {
         match self {
             ApiError::Invalid(body) => body.code,
             ApiError::NotFound { code, .. } | ApiError::BadRequest { code, .. } => *code,
+            ApiError::Unauthorized => ErrorCode::Unauthorized,
+            ApiError::RateLimited(_) => ErrorCode::RateLimited,
             ApiError::Internal(_) => ErrorCode::InternalError,
         }
     }
@@ -91,6 +103,8 @@ impl ResponseError for ApiError {
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -99,11 +113,24 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(message) = self {
             tracing::error!(%message, "request failed inside the server");
         }
-        HttpResponse::build(self.status_code()).json(ErrorResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        let mut retry_after_ms = None;
+        match self {
+            ApiError::Unauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::RateLimited(limited) => {
+                response.insert_header((header::RETRY_AFTER, limited.retry_after_secs()));
+                retry_after_ms = Some(limited.retry_after.as_millis().max(1) as u64);
+            }
+            _ => {}
+        }
+        response.json(ErrorResponse {
             detail: self.detail(),
             code: self.code(),
             message: self.to_string(),
             kind: self.kind().to_owned(),
+            retry_after_ms,
         })
     }
 }

@@ -41,7 +41,7 @@ pub enum SessionError {
 
 /// How an HTTP endpoint answers a session error: an unknown session is 404 with the protocol's
 /// `SESSION_ERROR`, a refused reset 422, a full server 400 with `CAPACITY_REACHED` (as a
-/// WebSocket client is told), a lost session the server's failure.
+/// WebSocket client is told) and a client at its share 400 with `CLIENT_SESSION_LIMIT`, a lost session the server's failure.
 impl From<SessionError> for ApiError {
     fn from(error: SessionError) -> Self {
         match error {
@@ -51,6 +51,10 @@ impl From<SessionError> for ApiError {
             },
             SessionError::Capacity { .. } => ApiError::BadRequest {
                 code: ErrorCode::CapacityReached,
+                message: error.to_string(),
+            },
+            SessionError::ClientLimit(_) => ApiError::BadRequest {
+                code: ErrorCode::ClientSessionLimit,
                 message: error.to_string(),
             },
             SessionError::Episode(message) => {
@@ -75,7 +79,7 @@ impl SessionError {
                 response.with_data(json!({ "active_sessions": active, "max_sessions": max }))
             }
             SessionError::ClientLimit(limit) => response.with_data(json!({
-                "code": ClientSessionLimit::CODE,
+                "code": ErrorCode::ClientSessionLimit,
                 "active_sessions": limit.active,
                 "max_sessions_per_client": limit.max,
             })),

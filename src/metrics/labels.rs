@@ -34,6 +34,7 @@ pub enum Code {
     INTERNAL_ERROR,
     CLIENT_SESSION_LIMIT,
     RATE_LIMITED,
+    UNAUTHORIZED,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]

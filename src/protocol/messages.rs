@@ -41,6 +41,8 @@ pub enum ErrorCode {
     ClientSessionLimit,
     /// A client sent messages faster than its rate; the message was not handled.
     RateLimited,
+    /// A request without the server's key (`--api-key`).
+    Unauthorized,
     /// A failure inside the server (an actor gone, a reply lost), not the client's doing. The
     /// reference server has no such code; before it existed these were `EXECUTION_ERROR`.
     InternalError,
@@ -196,6 +198,7 @@ impl From<ErrorCode> for metrics::Code {
             ErrorCode::InternalError => metrics::Code::INTERNAL_ERROR,
             ErrorCode::ClientSessionLimit => metrics::Code::CLIENT_SESSION_LIMIT,
             ErrorCode::RateLimited => metrics::Code::RATE_LIMITED,
+            ErrorCode::Unauthorized => metrics::Code::UNAUTHORIZED,
         }
     }
 }

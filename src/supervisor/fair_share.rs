@@ -259,9 +259,6 @@ pub struct RateLimited {
 }
 
 impl RateLimited {
-    /// The stable code of this refusal on every surface.
-    pub const CODE: &'static str = "RATE_LIMITED";
-
     pub fn error_body(&self) -> ErrorBody {
         ErrorBody::new(ErrorCode::RateLimited, self.to_string())
     }
@@ -284,11 +281,6 @@ pub struct ClientSessionLimit {
     pub active: usize,
     pub max: usize,
     pub idle_secs: u64,
-}
-
-impl ClientSessionLimit {
-    /// The stable code of this refusal on every surface.
-    pub const CODE: &'static str = "CLIENT_SESSION_LIMIT";
 }
 
 #[cfg(test)]

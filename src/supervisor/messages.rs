@@ -3,8 +3,8 @@
 use actix::{Message, MessageResponse, Recipient};
 
 use super::activity::Activity;
-use crate::protocol::mcp_call::McpCall;
 use super::fair_share::{ClientId, ClientSessionLimit};
+use crate::protocol::mcp_call::McpCall;
 use crate::protocol::messages::{ErrorBody, ErrorCode};
 
 /// How a session is reached.

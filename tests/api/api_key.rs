@@ -80,5 +80,8 @@ async fn a_weak_key_is_refused_at_start() {
     let mut args = test_args();
     args.access.api_key = Some("short".into());
     let error = args.into_config().unwrap_err();
-    assert!(error.contains("at least 16 characters"), "{error}");
+    assert!(
+        error.to_string().contains("at least 16 characters"),
+        "{error}"
+    );
 }

@@ -99,6 +99,44 @@ async fn http_error_bodies() {
     app.stop().await;
 }
 
+/// With `--api-key` set, a request without it: 401 and the header saying which scheme.
+#[actix_web::test]
+async fn unauthorized_body() {
+    let app = spawn_app_with(|a| a.access.api_key = Some("snapshot-key-0123456789".into())).await;
+    let mut response = awc::Client::default()
+        .get(app.http("/metadata"))
+        .send()
+        .await
+        .expect("request");
+    let scheme = response.headers().get("www-authenticate").cloned();
+    assert_eq!(
+        scheme.as_ref().and_then(|v| v.to_str().ok()),
+        Some("Bearer")
+    );
+    let status = response.status().as_u16();
+    let body: Value = serde_json::from_slice(&response.body().await.expect("body")).expect("json");
+    insta::assert_json_snapshot!("unauthorized", json!({ "status": status, "body": body }));
+    app.stop().await;
+}
+
+/// A client over its message rate (tests/api/fair_share.rs causes one over the wire; a body
+/// built here has a fixed wait, so the snapshot is stable).
+#[test]
+fn rate_limited_body() {
+    let limited = sqlenv::supervisor::fair_share::RateLimited {
+        per_sec: 10,
+        burst: 20,
+        retry_after: std::time::Duration::from_millis(1500),
+    };
+    let response = ApiError::RateLimited(limited).error_response();
+    let retry = response.headers().get("retry-after").cloned();
+    assert_eq!(retry.as_ref().and_then(|v| v.to_str().ok()), Some("2"));
+    let status = response.status().as_u16();
+    let bytes = response.into_body().try_into_bytes().unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    insta::assert_json_snapshot!("rate_limited", json!({ "status": status, "body": body }));
+}
+
 /// An internal failure cannot be caused from outside; its body is built the same way.
 #[test]
 fn internal_error_body() {

@@ -96,6 +96,7 @@ async fn the_idle_sweep_closes_quiet_sessions_and_spares_busy_ones() {
             closer: session.clone().recipient(),
             activity: activity.clone(),
             mcp: None,
+            client: sqlenv::supervisor::fair_share::ClientId::new(id),
         };
         supervisor.send(register).await.unwrap().unwrap();
         sessions.push((session, activity, closes));
