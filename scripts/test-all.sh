@@ -62,10 +62,10 @@ if ! wait "$venv_setup"; then
 fi
 SQLENV_TRAIN_NOTEBOOK="$train_notebook" SQLENV_BIN="$PWD/target/debug/sqlenv" "$venv/bin/pytest" -q tests/python
 
-# The official client tests once more against openenv-core 0.3, for trainers that pin it (the
-# venv set up above: about 480 MB), about 40 s per run. The 20-client test is left out here:
-# 0.3's sync wrapper takes 10 s to tear down each client (its loop thread's join timeouts; its
-# async close takes milliseconds), 80 s that test nothing of the server.
+# The official client tests once more against openenv-core 0.3, for trainers that pin it (its
+# venv is set up above), about 40 s per run. The 20-client test is left out here: 0.3's sync
+# wrapper takes 10 s to tear down each client (its loop thread's join timeouts; its async close
+# takes milliseconds), 80 s that test nothing of the server.
 SQLENV_BIN="$PWD/target/debug/sqlenv" "$core03/bin/pytest" -q -k 'not many_clients' \
   tests/python/test_openenv_client.py tests/python/test_client.py tests/python/test_client_helpers.py
 
