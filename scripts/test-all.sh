@@ -13,17 +13,39 @@ before=$(hash_databases)
 # The Python client (clients/python, installed editable) and the training notebook's requirements
 # (PyTorch from PyPI, TRL, ...: notebooks/requirements-train.txt) go into one venv; a package that
 # no longer imports triggers a reinstall. SQLENV_TRAIN_NOTEBOOK=0 skips the training requirements
-# and the notebook's smoke run (tests/python/test_train_notebook.py). The install (minutes of
-# downloads on a fresh machine) runs while cargo builds and tests.
+# and the notebook's smoke run (tests/python/test_train_notebook.py). A second small venv holds
+# openenv-core 0.3 (see below). uv installs both (one resolution, parallel downloads, no bytecode
+# compiling) and leaves out what a CPU-only run never loads (tests/python/excludes-cpu.txt:
+# Triton, 1 GB). The installs (minutes of downloads on a fresh machine) run while cargo builds
+# and tests.
 venv=target/py-venv
+core03=target/py-venv-core03
 train_notebook=${SQLENV_TRAIN_NOTEBOOK:-1}
+# A venv with uv in it (pip installs uv; uv installs the rest into that venv's interpreter).
+uv_venv() {
+  [ -x "$1/bin/uv" ] || { python3 -m venv "$1" && "$1/bin/pip" install --quiet --disable-pip-version-check uv; }
+}
+uv_install() {
+  local env=$1
+  shift
+  "$env/bin/uv" pip install --quiet --python "$env/bin/python" "$@"
+}
 setup_venv() {
-  if [ ! -x "$venv/bin/pytest" ] || ! "$venv/bin/python" -c 'import openenv.validation, mcp, sqlenv_client' 2>/dev/null; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+  local reqs=(-r tests/python/requirements.txt)
+  local imports='import openenv.validation, mcp, sqlenv_client'
+  if [ "$train_notebook" = 1 ]; then
+    reqs+=(-r notebooks/requirements-train.txt --excludes tests/python/excludes-cpu.txt)
+    imports+=', torch, trl, transformers, datasets, matplotlib, nbclient, ipykernel'
   fi
-  if [ "$train_notebook" = 1 ] && ! "$venv/bin/python" -c 'import torch, trl, transformers, datasets, matplotlib, nbclient, ipykernel' 2>/dev/null; then
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r notebooks/requirements-train.txt
+  if [ ! -x "$venv/bin/pytest" ] || ! "$venv/bin/python" -c "$imports" 2>/dev/null; then
+    uv_venv "$venv"
+    uv_install "$venv" "${reqs[@]}"
+  fi
+  # openenv-core and pytest; the client with --no-deps, as the trainers that pin 0.3 install it.
+  if ! "$core03/bin/python" -c 'import openenv.core, sqlenv_client' 2>/dev/null; then
+    uv_venv "$core03"
+    uv_install "$core03" openenv-core==0.3.0 'pytest>=8,<9'
+    uv_install "$core03" --no-deps -e clients/python
   fi
 }
 mkdir -p target
@@ -40,17 +62,10 @@ if ! wait "$venv_setup"; then
 fi
 SQLENV_TRAIN_NOTEBOOK="$train_notebook" SQLENV_BIN="$PWD/target/debug/sqlenv" "$venv/bin/pytest" -q tests/python
 
-# The official client tests once more against openenv-core 0.3, for trainers that pin it: a second
-# small venv (openenv-core and pytest; the client with --no-deps, as those trainers install it).
-# About 480 MB and 80 s to install (warm pip cache), then about 40 s per run. The 20-client test
-# is left out here: 0.3's sync wrapper takes 10 s to tear down each client (its loop thread's
-# join timeouts; its async close takes milliseconds), 80 s that test nothing of the server.
-core03=target/py-venv-core03
-if ! "$core03/bin/python" -c 'import openenv.core, sqlenv_client' 2>/dev/null; then
-  python3 -m venv "$core03"
-  "$core03/bin/pip" install --quiet --disable-pip-version-check openenv-core==0.3.0 'pytest>=8,<9'
-  "$core03/bin/pip" install --quiet --disable-pip-version-check --no-deps -e clients/python
-fi
+# The official client tests once more against openenv-core 0.3, for trainers that pin it (its
+# venv is set up above), about 40 s per run. The 20-client test is left out here: 0.3's sync
+# wrapper takes 10 s to tear down each client (its loop thread's join timeouts; its async close
+# takes milliseconds), 80 s that test nothing of the server.
 SQLENV_BIN="$PWD/target/debug/sqlenv" "$core03/bin/pytest" -q -k 'not many_clients' \
   tests/python/test_openenv_client.py tests/python/test_client.py tests/python/test_client_helpers.py
 
