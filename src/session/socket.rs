@@ -54,7 +54,6 @@ pub fn start(
         activity: Activity::default(),
         cancel: Arc::default(),
         last_heard: Instant::now(),
-        registered: false,
         fragments: Reassembly::new(MAX_FRAME_BYTES),
         attached,
         telemetry: None,
@@ -76,7 +75,6 @@ pub struct WsSession {
     activity: Activity,
     cancel: Arc<AtomicBool>,
     last_heard: Instant,
-    registered: bool,
     fragments: Reassembly,
     /// Reads the socket while a step holds the session, to cancel it if the client leaves.
     watcher: Watcher,
@@ -116,7 +114,6 @@ impl Actor for WsSession {
                 .into_actor(self)
                 .map(|answer, act, ctx| match answer {
                     Ok(Ok(())) => {
-                        act.registered = true;
                         act.span.in_scope(|| tracing::debug!("session started"));
                     }
                     Ok(Err(refused)) => {
@@ -153,11 +150,15 @@ impl Actor for WsSession {
 
     fn stopped(&mut self, _: &mut Ctx) {
         self.cancel.store(true, Ordering::Relaxed);
-        if self.registered {
-            self.services.supervisor.do_send(Unregister {
-                id: self.id.clone(),
-            });
-        }
+        // Always, even when the supervisor's answer to `Register` never came: a client that
+        // resets the connection while that answer is on its way drops this actor before the
+        // `wait` in `started` has run, yet the supervisor has (or will have) registered it, and
+        // without this `Unregister` the session would stay counted for ever. `Register` was
+        // queued first on the same mailbox, so this arrives after it; for a refused or never
+        // delivered `Register` the id is unknown and the supervisor ignores it.
+        self.services.supervisor.do_send(Unregister {
+            id: self.id.clone(),
+        });
         self.span.in_scope(|| tracing::debug!("session ended"));
     }
 }
