@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::Addr;
+use actix::{Addr, MailboxError};
 use actix_web::dev::ServerHandle;
 use actix_web::rt::time::Instant;
 
@@ -54,28 +54,61 @@ impl ShutdownHandle {
     /// Runs the shutdown described in the module documentation and returns once the server has
     /// stopped. The grace period is the server's own shutdown timeout, set when it was built.
     pub async fn shutdown(&self) -> ShutdownNotice {
-        let started = Instant::now();
-        self.server.pause().await;
-        let notice = match self.supervisor.send(BeginShutdown).await {
-            Ok(notice) => notice,
-            Err(error) => {
-                // Without the supervisor no session can be told; stopping still closes them.
-                tracing::error!(%error, "supervisor unavailable; stopping without closing sessions");
-                ShutdownNotice::default()
-            }
-        };
-        tracing::info!(
-            sessions_told = notice.told,
-            sessions_unreachable = notice.unreachable,
-            "sessions told to close; stopping the server"
-        );
-        self.server.stop(true).await;
-        tracing::info!(
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "server stopped"
-        );
-        notice
+        run(self).await
     }
+}
+
+/// The steps of a shutdown, apart from the server and supervisor that take them, so that their
+/// order (this module's own rule; the grace period is actix-server's) is tested without a server.
+trait Steps {
+    /// Stops accepting connections.
+    async fn pause(&self);
+    /// Tells every session to close; an error when the supervisor is gone.
+    async fn tell_sessions(&self) -> Result<ShutdownNotice, MailboxError>;
+    /// Stops the server gracefully, within its grace period.
+    async fn stop(&self);
+}
+
+impl Steps for ShutdownHandle {
+    async fn pause(&self) {
+        self.server.pause().await;
+    }
+
+    async fn tell_sessions(&self) -> Result<ShutdownNotice, MailboxError> {
+        self.supervisor.send(BeginShutdown).await
+    }
+
+    async fn stop(&self) {
+        self.server.stop(true).await;
+    }
+}
+
+/// Each step starts once the one before has finished: no session is told before the listener
+/// has paused (one accepted later would miss the close), and the server stops only after every
+/// session was told (stopping first would cut them without a reason). A supervisor that is gone
+/// does not keep the server up.
+async fn run(steps: &impl Steps) -> ShutdownNotice {
+    let started = Instant::now();
+    steps.pause().await;
+    let notice = match steps.tell_sessions().await {
+        Ok(notice) => notice,
+        Err(error) => {
+            // Without the supervisor no session can be told; stopping still closes them.
+            tracing::error!(%error, "supervisor unavailable; stopping without closing sessions");
+            ShutdownNotice::default()
+        }
+    };
+    tracing::info!(
+        sessions_told = notice.told,
+        sessions_unreachable = notice.unreachable,
+        "sessions told to close; stopping the server"
+    );
+    steps.stop().await;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "server stopped"
+    );
+    notice
 }
 
 /// The signals that start a shutdown, listened for from before the server is built so that a
@@ -158,4 +191,93 @@ pub async fn serve_until_signalled(
         watcher.abort();
     }
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use tokio::time::sleep;
+
+    use super::*;
+
+    const PAUSE: Duration = Duration::from_millis(50);
+    const TELL: Duration = Duration::from_millis(300);
+    const GRACE: Duration = Duration::from_secs(8);
+
+    /// Steps that take a set time each (on the paused clock) and note when they start and end.
+    struct Recorded {
+        started: Instant,
+        supervisor: Result<ShutdownNotice, MailboxError>,
+        events: RefCell<Vec<(&'static str, Duration)>>,
+    }
+
+    impl Recorded {
+        fn new(supervisor: Result<ShutdownNotice, MailboxError>) -> Self {
+            Recorded {
+                started: Instant::now(),
+                supervisor,
+                events: RefCell::default(),
+            }
+        }
+
+        fn note(&self, event: &'static str) {
+            let at = self.started.elapsed();
+            self.events.borrow_mut().push((event, at));
+        }
+
+        async fn take(&self, step: &'static str, end: &'static str, lasts: Duration) {
+            self.note(step);
+            sleep(lasts).await;
+            self.note(end);
+        }
+    }
+
+    impl Steps for Recorded {
+        async fn pause(&self) {
+            self.take("pause", "paused", PAUSE).await;
+        }
+
+        async fn tell_sessions(&self) -> Result<ShutdownNotice, MailboxError> {
+            self.take("tell", "told", TELL).await;
+            self.supervisor
+        }
+
+        async fn stop(&self) {
+            self.take("stop", "stopped", GRACE).await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_step_starts_when_the_one_before_has_finished() {
+        let told = ShutdownNotice {
+            told: 3,
+            unreachable: 1,
+        };
+        let steps = Recorded::new(Ok(told));
+        assert_eq!(run(&steps).await, told);
+        let events = steps.events.into_inner();
+        assert_eq!(
+            events,
+            [
+                ("pause", Duration::ZERO),
+                ("paused", PAUSE),
+                ("tell", PAUSE),
+                ("told", PAUSE + TELL),
+                ("stop", PAUSE + TELL),
+                ("stopped", PAUSE + TELL + GRACE),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_supervisor_that_is_gone_does_not_keep_the_server_up() {
+        let steps = Recorded::new(Err(MailboxError::Closed));
+        assert_eq!(run(&steps).await, ShutdownNotice::default());
+        let names: Vec<_> = steps.events.into_inner().iter().map(|e| e.0).collect();
+        assert_eq!(
+            names,
+            ["pause", "paused", "tell", "told", "stop", "stopped"]
+        );
+    }
 }

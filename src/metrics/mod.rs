@@ -38,10 +38,21 @@ struct Inner {
     episodes_abandoned: Counter,
     episodes_finished: Family<OutcomeLabels, Counter>,
     steps: Family<ActionLabels, Counter>,
+    steps_in_flight: Gauge,
     step_seconds: ActionHistograms,
     query_timeouts: Counter,
     query_failures: Family<QueryFailureLabels, Counter>,
     errors: Family<CodeLabels, Counter>,
+}
+
+/// A step counted in `steps_in_flight` until dropped, however the step ends (answered, or its
+/// future dropped because the client left).
+pub struct StepInFlight(Gauge);
+
+impl Drop for StepInFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 /// The server's metrics; cheap to clone (one shared registry).
@@ -73,6 +84,7 @@ impl Metrics {
             episodes_abandoned: Counter::default(),
             episodes_finished: Family::default(),
             steps: Family::default(),
+            steps_in_flight: Gauge::default(),
             step_seconds: Family::new_with_constructor(|| Histogram::new(step_buckets())),
             query_timeouts: Counter::default(),
             query_failures: Family::default(),
@@ -121,6 +133,11 @@ impl Metrics {
             inner.episodes_finished.clone(),
         );
         r.register("steps", "Steps taken, by action", inner.steps.clone());
+        r.register(
+            "steps_in_flight",
+            "Steps begun and not yet answered (a QUERY running, a score pending)",
+            inner.steps_in_flight.clone(),
+        );
         r.register(
             "step_duration_seconds",
             "Time from a step's arrival to its observation, by action",
@@ -199,6 +216,12 @@ impl Metrics {
             .inc();
     }
 
+    /// A step has begun; it counts as in flight until the returned guard is dropped.
+    pub fn step_begun(&self) -> StepInFlight {
+        self.0.steps_in_flight.inc();
+        StepInFlight(self.0.steps_in_flight.clone())
+    }
+
     /// One step of `action` answered after `elapsed`.
     pub fn step(&self, action: impl Into<Action>, elapsed: Duration) {
         let labels = ActionLabels {
@@ -268,5 +291,23 @@ mod tests {
         assert!(text.contains("sqlenv_sessions_active 2"));
         assert!(text.contains("sqlenv_step_duration_seconds_count{action=\"QUERY\"} 1"));
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn a_step_is_in_flight_until_its_guard_drops() {
+        let m = Metrics::new();
+        let in_flight = |m: &Metrics| {
+            let text = m.render().unwrap();
+            text.lines()
+                .find_map(|l| l.strip_prefix("sqlenv_steps_in_flight "))
+                .map(str::to_owned)
+        };
+        let first = m.step_begun();
+        let second = m.step_begun();
+        assert_eq!(in_flight(&m).as_deref(), Some("2"));
+        drop(first);
+        assert_eq!(in_flight(&m).as_deref(), Some("1"));
+        drop(second);
+        assert_eq!(in_flight(&m).as_deref(), Some("0"));
     }
 }

@@ -43,8 +43,10 @@ pub fn no_episode() -> ErrorBody {
     )
 }
 
+/// A failure of the server's own parts (the reward actor gone, its reply lost, the catalog
+/// missing a database it listed): `INTERNAL_ERROR`, not a fault of the client's step.
 fn internal(e: impl std::fmt::Display) -> ErrorBody {
-    ErrorBody::new(ErrorCode::ExecutionError, format!("internal error: {e}"))
+    ErrorBody::internal(format!("internal error: {e}"))
 }
 
 /// Has the reward actor score a step.

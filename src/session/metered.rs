@@ -31,6 +31,7 @@ pub async fn step(
     });
     let was_done = episode.is_done();
     let started = Instant::now();
+    let _in_flight = services.metrics.step_begun();
     let reply = host::step(services, episode, action, cancel).await;
     let _entered = span.enter();
     record(&services.metrics, kind, was_done, started.elapsed(), &reply);

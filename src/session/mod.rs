@@ -7,6 +7,7 @@
 pub mod episode;
 pub mod fragments;
 pub mod host;
+pub mod liveness;
 pub mod mcp_session;
 pub mod messages;
 pub mod metered;

@@ -4,7 +4,6 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use actix::{
     Actor, ActorContext, ActorFutureExt, AsyncContext, Handler, Recipient, StreamHandler,
@@ -18,6 +17,7 @@ use serde_json::Value;
 use super::episode::Episode;
 use super::fragments::{Assembled, Kind, Reassembly};
 use super::host::{self, EpisodeHost};
+use super::liveness::{Liveness, Verdict};
 use super::messages::McpCall;
 use super::telemetry::Telemetry;
 use super::watch::{self, Watcher};
@@ -53,7 +53,7 @@ pub fn start(
         episode: None,
         activity: Activity::default(),
         cancel: Arc::default(),
-        last_heard: Instant::now(),
+        liveness: Liveness::new(),
         fragments: Reassembly::new(MAX_FRAME_BYTES),
         attached,
         telemetry: None,
@@ -74,7 +74,7 @@ pub struct WsSession {
     episode: Option<Episode>,
     activity: Activity,
     cancel: Arc<AtomicBool>,
-    last_heard: Instant,
+    liveness: Liveness,
     fragments: Reassembly,
     /// Reads the socket while a step holds the session, to cancel it if the client leaves.
     watcher: Watcher,
@@ -127,10 +127,8 @@ impl Actor for WsSession {
                     Err(e) => {
                         act.send(
                             ctx,
-                            &ServerMessage::Error(ErrorBody::new(
-                                ErrorCode::SessionError,
-                                e.to_string(),
-                            )),
+                            // The supervisor's mailbox is closed: the server's failure.
+                            &ServerMessage::Error(ErrorBody::internal(e.to_string())),
                         );
                         ctx.stop();
                     }
@@ -138,7 +136,7 @@ impl Actor for WsSession {
         );
         let heartbeat = self.services.heartbeat;
         ctx.run_interval(heartbeat.interval, move |act, ctx| {
-            if act.last_heard.elapsed() > heartbeat.timeout {
+            if act.liveness.verdict(heartbeat.timeout) == Verdict::Close {
                 act.span
                     .in_scope(|| tracing::info!("peer stopped answering pings; closing"));
                 ctx.stop();
@@ -315,7 +313,7 @@ fn observation_or_error(reply: Result<StepResult, ErrorBody>) -> ServerMessage {
 impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
     fn handle(&mut self, frame: Result<ws::Message, ws::ProtocolError>, ctx: &mut Ctx) {
         let _entered = self.span.clone().entered();
-        self.last_heard = Instant::now();
+        self.liveness.heard();
         match frame {
             Ok(ws::Message::Text(text)) => {
                 self.activity.touch();

@@ -156,6 +156,19 @@ impl TestApp {
         panic!("session count never reached {n}: {:?}", self.stats().await);
     }
 
+    /// Waits until `/metrics` counts `n` steps in flight (begun, not yet answered).
+    pub async fn wait_for_steps_in_flight(&self, n: usize) {
+        let mut seen = 0.0;
+        for _ in 0..200 {
+            seen = self.metric("sqlenv_steps_in_flight").await;
+            if seen == n as f64 {
+                return;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("steps in flight never reached {n}; last seen {seen}");
+    }
+
     pub async fn connect(&self) -> WsClient {
         let (_, framed) = awc::Client::default()
             .ws(format!("ws://127.0.0.1:{}/ws", self.port))

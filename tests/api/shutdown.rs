@@ -82,8 +82,8 @@ async fn shutdown_closes_every_session_and_stops_within_the_grace_period() {
         .await;
     assert!(created["result"]["session_id"].is_string(), "{created}");
     test_app.wait_for_sessions(4).await;
-    // Let the busy session pick its step up before the shutdown starts.
-    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    // The busy session has picked its step up (so the shutdown's close queues behind it).
+    test_app.wait_for_steps_in_flight(1).await;
 
     let shutting_down = actix_web::rt::spawn(async move {
         let started = Instant::now();

@@ -41,8 +41,7 @@ impl WsSession {
                 let message = match reply {
                     Ok(Ok(McpReply::Step(step))) => ServerMessage::Observation(Box::new(step)),
                     Ok(Ok(McpReply::State(state))) => ServerMessage::State(state),
-                    Ok(Ok(McpReply::Question(_))) => ServerMessage::Error(ErrorBody::new(
-                        ErrorCode::ExecutionError,
+                    Ok(Ok(McpReply::Question(_))) => ServerMessage::Error(ErrorBody::internal(
                         "unexpected reply from the MCP session",
                     )),
                     Ok(Err(body)) => ServerMessage::Error(body),

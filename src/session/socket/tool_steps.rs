@@ -25,10 +25,7 @@ fn tool_reply(tool_name: &str, reply: Result<McpReply, ErrorBody>) -> ServerMess
         Ok(McpReply::Step(step)) => (mcp::tool_result(&step), step.reward, step.done),
         Ok(McpReply::Question(q)) => (mcp::question_result(&q), None, q.done),
         Ok(McpReply::State(_)) => {
-            return ServerMessage::Error(ErrorBody::new(
-                ErrorCode::ExecutionError,
-                "unexpected state reply",
-            ))
+            return ServerMessage::Error(ErrorBody::internal("unexpected state reply"))
         }
         Err(body) => return ServerMessage::Error(body),
     };
