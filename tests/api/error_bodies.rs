@@ -12,6 +12,17 @@ use crate::helpers::*;
 
 /// Sends `body` as it is (not necessarily JSON) and returns the status and the JSON answer.
 async fn send(app: &TestApp, method: &str, path: &str, body: &str) -> Value {
+    send_in(app, method, path, body, None).await
+}
+
+/// [`send`], with an `Mcp-Session-Id` header when `session` names one.
+async fn send_in(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    body: &str,
+    session: Option<&str>,
+) -> Value {
     let client = awc::Client::default();
     let request = match method {
         "GET" => client.get(app.http(path)),
@@ -19,6 +30,10 @@ async fn send(app: &TestApp, method: &str, path: &str, body: &str) -> Value {
         _ => client
             .post(app.http(path))
             .insert_header(("content-type", "application/json")),
+    };
+    let request = match session {
+        Some(id) => request.insert_header(("Mcp-Session-Id", id)),
+        None => request,
     };
     let mut response = request.send_body(body.to_owned()).await.expect("request");
     let status = response.status().as_u16();
@@ -83,20 +98,21 @@ async fn http_error_bodies() {
     for (name, method, path, body) in cases {
         insta::assert_json_snapshot!(name, send(&app, method, path, body).await);
     }
-    let unknown = awc::Client::default()
-        .delete(app.http("/mcp"))
-        .insert_header(("Mcp-Session-Id", "nope"))
-        .send()
-        .await
-        .unwrap();
-    let mut unknown = unknown;
-    let status = unknown.status().as_u16();
-    let body: Value = serde_json::from_slice(&unknown.body().await.unwrap()).unwrap();
     insta::assert_json_snapshot!(
         "mcp_delete_unknown_session",
-        json!({ "status": status, "body": body })
+        send_in(&app, "DELETE", "/mcp", "", Some("nope")).await
     );
     app.stop().await;
+}
+
+/// The status and the JSON body of the response `error` builds (for errors no request causes
+/// with a stable body).
+fn built(error: &ApiError) -> Value {
+    let response = error.error_response();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().try_into_bytes().unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    json!({ "status": status, "body": body })
 }
 
 /// With `--api-key` set, a request without it: 401 and the header saying which scheme.
@@ -128,23 +144,17 @@ fn rate_limited_body() {
         burst: 20,
         retry_after: std::time::Duration::from_millis(1500),
     };
-    let response = ApiError::RateLimited(limited).error_response();
-    let retry = response.headers().get("retry-after").cloned();
+    let error = ApiError::RateLimited(limited);
+    let retry = error.error_response().headers().get("retry-after").cloned();
     assert_eq!(retry.as_ref().and_then(|v| v.to_str().ok()), Some("2"));
-    let status = response.status().as_u16();
-    let bytes = response.into_body().try_into_bytes().unwrap();
-    let body: Value = serde_json::from_slice(&bytes).unwrap();
-    insta::assert_json_snapshot!("rate_limited", json!({ "status": status, "body": body }));
+    insta::assert_json_snapshot!("rate_limited", built(&error));
 }
 
 /// An internal failure cannot be caused from outside; its body is built the same way.
 #[test]
 fn internal_error_body() {
-    let response = ApiError::Internal("the supervisor is gone".into()).error_response();
-    let status = response.status().as_u16();
-    let bytes = response.into_body().try_into_bytes().unwrap();
-    let body: Value = serde_json::from_slice(&bytes).unwrap();
-    insta::assert_json_snapshot!("internal", json!({ "status": status, "body": body }));
+    let error = ApiError::Internal("the supervisor is gone".into());
+    insta::assert_json_snapshot!("internal", built(&error));
 }
 
 #[actix_web::test]
@@ -210,18 +220,10 @@ async fn mcp_error_responses() {
     for (name, request) in requests {
         insta::assert_json_snapshot!(name, app.post_json("/mcp", &request).await.1);
     }
-    let unknown = awc::Client::default()
-        .post(app.http("/mcp"))
-        .insert_header(("Mcp-Session-Id", "nope"))
-        .send_json(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))
-        .await
-        .unwrap();
-    let mut unknown = unknown;
-    let status = unknown.status().as_u16();
-    let body: Value = serde_json::from_slice(&unknown.body().await.unwrap()).unwrap();
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}).to_string();
     insta::assert_json_snapshot!(
         "mcp_unknown_session_header",
-        json!({ "status": status, "body": body })
+        send_in(&app, "POST", "/mcp", &list, Some("nope")).await
     );
     app.wait_for_sessions(0).await;
     app.stop().await;
