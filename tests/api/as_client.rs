@@ -55,25 +55,8 @@ pub async fn send(
     headers: &[(HeaderName, HeaderValue)],
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let client = awc::Client::builder().timeout(REPLY_TIMEOUT).finish();
-    let mut request = client.request(method.parse().unwrap(), app.http(path));
-    for (name, value) in headers {
-        request = request.insert_header((name.clone(), value.clone()));
-    }
-    let mut response = match body {
-        Some(body) => request.send_json(body).await,
-        None => request.send().await,
-    }
-    .expect("request answered");
-    let status = response.status().as_u16();
-    let bytes = response.body().limit(16 << 20).await.expect("body");
-    let value = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-    };
-    (status, value)
+    let body = body.map(|b| serde_json::to_vec(b).expect("a JSON value serialises"));
+    exchange(app, method, path, headers, body).await
 }
 
 /// Sends raw bytes as a JSON body: the status and the body as [`send`] reads it.
@@ -84,14 +67,32 @@ pub async fn send_bytes(
     headers: &[(HeaderName, HeaderValue)],
     body: Vec<u8>,
 ) -> (u16, Value) {
+    exchange(app, method, path, headers, Some(body)).await
+}
+
+/// One request, with a JSON content type when it has a body; the reply as [`send`] describes it.
+async fn exchange(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    headers: &[(HeaderName, HeaderValue)],
+    body: Option<Vec<u8>>,
+) -> (u16, Value) {
     let client = awc::Client::builder().timeout(REPLY_TIMEOUT).finish();
-    let mut request = client
-        .request(method.parse().unwrap(), app.http(path))
-        .insert_header(("content-type", "application/json"));
+    let mut request = client.request(method.parse().unwrap(), app.http(path));
     for (name, value) in headers {
         request = request.insert_header((name.clone(), value.clone()));
     }
-    let mut response = request.send_body(body).await.expect("request answered");
+    let mut response = match body {
+        Some(body) => {
+            request
+                .insert_header(("content-type", "application/json"))
+                .send_body(body)
+                .await
+        }
+        None => request.send().await,
+    }
+    .expect("request answered");
     let status = response.status().as_u16();
     let bytes = response.body().limit(16 << 20).await.expect("body");
     let value = if bytes.is_empty() {
