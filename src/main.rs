@@ -8,6 +8,12 @@ use sqlenv::cli::{Cli, Command};
 use sqlenv::startup::Application;
 use tracing::Level;
 
+/// mimalloc rather than the system allocator: a step allocates and frees many small buffers
+/// (frames, JSON, result rows), and glibc's malloc took about a tenth of the server's CPU per
+/// step and of the load generator's (docs/performance.md, "What was made faster").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit status of every failure to start (clap uses 2 for usage errors too).
 const FAILURE: u8 = 2;
 

@@ -68,6 +68,11 @@ pub enum PolicyKind {
     /// Probes (threshold, then membership) in a second session reset to the question the first
     /// one shows, step rewards and whole probe episodes alike, then answers in the first.
     SecondSessionProbe,
+    /// The shape of a short honest episode with cheap steps: DESCRIBE and SAMPLE the first
+    /// table, two small QUERYs on it, then the gold answer. Not one of [`PolicyKind::ALL`] (it
+    /// says nothing about the reward); `sqlenv load` plays it to measure the step path itself,
+    /// where the oracle's gold SQL would measure SQLite.
+    Explore,
 }
 
 impl PolicyKind {
@@ -98,6 +103,7 @@ impl PolicyKind {
             PolicyKind::ThresholdProbe => "threshold-probe",
             PolicyKind::MembershipProbe => "membership-probe",
             PolicyKind::SecondSessionProbe => "second-session-probe",
+            PolicyKind::Explore => "explore",
         }
     }
 
@@ -107,7 +113,10 @@ impl PolicyKind {
 
     /// Strategies that try to earn reward without answering honestly.
     pub fn is_gaming(self) -> bool {
-        !matches!(self, PolicyKind::Random | PolicyKind::Oracle)
+        !matches!(
+            self,
+            PolicyKind::Random | PolicyKind::Oracle | PolicyKind::Explore
+        )
     }
 
     /// Strategies that try to read the gold out of the reward; they never read the question.
@@ -136,6 +145,7 @@ impl PolicyKind {
             // Its probing happens in a second session before the episode is played (see
             // `second_session::play`); played on its own it answers like a silent probe.
             PolicyKind::SecondSessionProbe => Box::new(FixedAnswer(FALLBACK_GUESS.to_owned())),
+            PolicyKind::Explore => Box::new(Explore),
         }
     }
 }
@@ -211,6 +221,25 @@ impl Policy for Oracle {
             action(ActionType::Query, ctx.question.gold_sql.clone())
         } else {
             action(ActionType::Answer, format_answer(&ctx.question.gold_answer))
+        }
+    }
+}
+
+/// See [`PolicyKind::Explore`]. Every step is cheap on every database: DESCRIBE and SAMPLE are
+/// answered from the catalog, and the two QUERYs read one small table (`COUNT(*)` and three
+/// rows).
+struct Explore;
+
+impl Policy for Explore {
+    fn act(&mut self, obs: &SqlObservation, ctx: &EpisodeContext) -> SqlAction {
+        let table = ctx.table_names().next();
+        let quoted = table.map(ident);
+        match (obs.step_count, table, quoted) {
+            (0, Some(t), _) => action(ActionType::Describe, t),
+            (1, Some(t), _) => action(ActionType::Sample, t),
+            (2, _, Some(q)) => action(ActionType::Query, format!("SELECT COUNT(*) FROM {q}")),
+            (3, _, Some(q)) => action(ActionType::Query, format!("SELECT * FROM {q} LIMIT 3")),
+            _ => action(ActionType::Answer, format_answer(&ctx.question.gold_answer)),
         }
     }
 }

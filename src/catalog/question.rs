@@ -1,6 +1,8 @@
 //! One question record as stored in `data/questions/*.json`: the contract every question file
 //! follows, whatever produced it.
 
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 
 use super::proven::ProvenGold;
@@ -27,12 +29,18 @@ pub struct Question {
     /// loads, never read from or written to a question file.
     #[serde(skip)]
     pub proven: ProvenGold,
+    /// [`Question::is_ordered`], worked out from the gold SQL the first time it is asked: every
+    /// ANSWER asks it.
+    #[serde(skip)]
+    pub ordered: OnceLock<bool>,
 }
 
 impl Question {
     /// Whether the order of the gold rows matters: only when the gold SQL sorts its result.
     pub fn is_ordered(&self) -> bool {
-        sql_orders_result(&self.gold_sql)
+        *self
+            .ordered
+            .get_or_init(|| sql_orders_result(&self.gold_sql))
     }
 }
 

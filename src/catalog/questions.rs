@@ -124,39 +124,58 @@ pub fn read_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<Question>)>, Ca
     }
 }
 
-/// Reads one question file. Each record is first read as plain JSON so a legacy key gets a
-/// message naming its replacement, then as a [`Question`] (which refuses unknown keys).
+/// Reads one question file. Each record is read as a [`Question`] (which refuses unknown keys)
+/// straight from the file's text; only a record that fails is read again as plain JSON, so a
+/// legacy key gets a message naming its replacement and the error names the record's id. No
+/// JSON tree of the whole file is built: it made the server's start-up peak (and so its
+/// resident memory) several times the size of the questions it keeps.
 pub fn read_question_file(path: &Path) -> Result<Vec<Question>, CatalogError> {
-    let raw: Vec<serde_json::Value> = read_json(path)?;
+    let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let raw: Vec<&serde_json::value::RawValue> =
+        serde_json::from_str(&text).map_err(|source| CatalogError::Json {
+            path: path.to_owned(),
+            source,
+        })?;
     let mut records = Vec::with_capacity(raw.len());
     let mut errors = Vec::new();
-    for (index, value) in raw.into_iter().enumerate() {
-        let id = value
-            .get("id")
-            .and_then(|v| v.as_str())
-            .unwrap_or("?")
-            .to_owned();
+    for (index, record) in raw.into_iter().enumerate() {
+        let error = match serde_json::from_str::<Question>(record.get()) {
+            Ok(mut q) => {
+                // A list read from JSON grows by doubling, so a gold row could hold up to twice
+                // the room its cells need, for the server's whole life (9 MiB of resident
+                // memory over the full data).
+                q.gold_answer.iter_mut().for_each(Vec::shrink_to_fit);
+                q.gold_answer.shrink_to_fit();
+                records.push(q);
+                continue;
+            }
+            Err(e) => e,
+        };
+        let value: serde_json::Value = serde_json::from_str(record.get()).unwrap_or_default();
         let fail = |message: String| CatalogError::Record {
             path: path.to_owned(),
             index,
-            id: id.clone(),
+            id: value
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or("?")
+                .to_owned(),
             message,
         };
         let legacy: Vec<&str> = LEGACY_KEYS
             .into_iter()
             .filter(|k| value.get(k).is_some())
             .collect();
-        if !legacy.is_empty() {
-            for key in legacy {
-                errors.push(fail(format!(
-                    "legacy key '{key}' is not accepted: store the answer under 'gold_answer'"
-                )));
-            }
-            continue;
+        if legacy.is_empty() {
+            errors.push(fail(error.to_string()));
         }
-        match serde_json::from_value::<Question>(value) {
-            Ok(q) => records.push(q),
-            Err(e) => errors.push(fail(e.to_string())),
+        for key in legacy {
+            errors.push(fail(format!(
+                "legacy key '{key}' is not accepted: store the answer under 'gold_answer'"
+            )));
         }
     }
     match CatalogError::from_list(errors) {
@@ -405,15 +424,18 @@ pub struct QuestionFilter {
     pub set: Option<QuestionSet>,
 }
 
+/// What a reset draws from: a split (`None`: both) and a set (`None`: the default sets).
+type Draw = (Option<Split>, Option<QuestionSet>);
+
 /// The loaded questions; only those with a non-empty gold answer that are not excluded are
 /// served.
 #[derive(Debug, Default)]
 pub struct QuestionBank {
     served: Vec<Arc<Question>>,
     by_id: HashMap<String, Arc<Question>>,
-    /// The served questions of each split and set (`None`: the split's default sets), in
-    /// catalog order.
-    lists: HashMap<(Split, Option<QuestionSet>), Vec<Arc<Question>>>,
+    /// The served questions of each split (`None`: both) and set (`None`: the default sets),
+    /// in catalog order: what a reset draws from, so a draw never walks the whole bank.
+    lists: HashMap<Draw, Vec<Arc<Question>>>,
     empty_gold: usize,
     excluded: Exclusions,
     excluded_count: usize,
@@ -444,13 +466,14 @@ impl QuestionBank {
             }
             bank.by_id.insert(q.id.clone(), q);
         }
-        for split in [Split::Train, Split::Eval] {
+        for split in [Some(Split::Train), Some(Split::Eval), None] {
             let sets = QuestionSet::ALL.into_iter().map(Some).chain([None]);
             for set in sets {
                 let list = bank
                     .served
                     .iter()
-                    .filter(|q| q.split == split && QuestionSet::admits(set, q.source, Some(split)))
+                    .filter(|q| split.is_none_or(|s| q.split == s))
+                    .filter(|q| QuestionSet::admits(set, q.source, split))
                     .cloned()
                     .collect();
                 bank.lists.insert((split, set), list);
@@ -493,7 +516,9 @@ impl QuestionBank {
     /// list names a question: the Task API's task list, whose indices `reset(split, index)`
     /// takes.
     pub fn served_in(&self, split: Split, set: Option<QuestionSet>) -> &[Arc<Question>] {
-        self.lists.get(&(split, set)).map_or(&[], Vec::as_slice)
+        self.lists
+            .get(&(Some(split), set))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Questions kept in the files but not served because their gold result is empty.
@@ -521,20 +546,32 @@ impl QuestionBank {
         filter: &QuestionFilter,
         rng: &mut impl Rng,
     ) -> Result<Arc<Question>, String> {
-        let pool: &[Arc<Question>] = match filter.split {
-            Some(split) => self.served_in(split, filter.set),
-            None => &self.served,
+        let pool = self
+            .lists
+            .get(&(filter.split, filter.set))
+            .map_or(&[][..], Vec::as_slice);
+        let matches = |q: &&Arc<Question>| {
+            filter.db_id.as_ref().is_none_or(|db| *db == q.db_id)
+                && filter.difficulty.is_none_or(|d| d == q.difficulty)
         };
-        let matching: Vec<&Arc<Question>> = pool
-            .iter()
-            .filter(|q| filter.split.is_some() || QuestionSet::admits(filter.set, q.source, None))
-            .filter(|q| filter.db_id.as_ref().is_none_or(|db| *db == q.db_id))
-            .filter(|q| filter.difficulty.is_none_or(|d| d == q.difficulty))
-            .collect();
-        if matching.is_empty() {
+        // Counted, then walked to the drawn one: no list of the matches is built per reset
+        // (that list was a fifth of a reset's cost over the full data). The same draw as
+        // indexing that list, so a seed still names the same question.
+        let narrowed = filter.db_id.is_some() || filter.difficulty.is_some();
+        let count = match narrowed {
+            true => pool.iter().filter(matches).count(),
+            false => pool.len(),
+        };
+        if count == 0 {
             return Err(no_match(filter));
         }
-        Ok(matching[rng.gen_range(0..matching.len())].clone())
+        let drawn = rng.gen_range(0..count);
+        match narrowed {
+            true => pool.iter().filter(matches).nth(drawn),
+            false => pool.get(drawn),
+        }
+        .cloned()
+        .ok_or_else(|| no_match(filter))
     }
 }
 

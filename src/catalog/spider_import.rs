@@ -41,6 +41,7 @@ pub fn import_spider_dev(dev_json: &Path, data_dir: &Path) -> Result<Vec<Questio
             execute_gold(db, &r.query).map_err(|e| fail(format!("gold SQL does not run: {e}")))?;
         questions.push(Question {
             proven: Default::default(),
+            ordered: Default::default(),
             id: format!("spider-dev-{:04}", r.spider_dev_index),
             db_id: r.db_id,
             question: r.question.trim().to_owned(),

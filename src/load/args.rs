@@ -34,8 +34,10 @@ pub struct LoadArgs {
     /// Episodes to play in all, shared by the sessions (instead of --duration).
     #[arg(long)]
     pub episodes: Option<u64>,
-    /// Scripted policy: `oracle` (runs the gold SQL, then answers: two steps), `random` (random
-    /// DESCRIBE, SAMPLE and QUERY over the real schema, then an answer) or `mix` (alternate).
+    /// Scripted policy: `oracle` (runs the gold SQL, then answers: two steps), `explore`
+    /// (DESCRIBE, SAMPLE, two small QUERYs, then the gold answer: five cheap steps, the step
+    /// path rather than SQLite), `random` (random DESCRIBE, SAMPLE and QUERY over the real
+    /// schema, then an answer) or `mix` (oracle and random alternately).
     #[arg(long, value_enum, default_value_t = PolicyChoice::Oracle)]
     pub policy: PolicyChoice,
     /// Environment the server runs: `sqlenv`, or `echo`, the OpenEnv reference environment that
@@ -43,7 +45,7 @@ pub struct LoadArgs {
     #[arg(long, value_enum, default_value_t = EnvKind::Sqlenv)]
     pub env: EnvKind,
     /// Steps per echo episode (the echo environment never ends an episode itself); 2 matches
-    /// an oracle episode.
+    /// an oracle episode, 5 an explore episode.
     #[arg(long, default_value_t = 2)]
     pub echo_steps: u32,
     /// Idle mode: open the sessions, reset each once, hold them open for --hold while sampling
@@ -101,6 +103,7 @@ pub enum EnvKind {
 #[serde(rename_all = "lowercase")]
 pub enum PolicyChoice {
     Oracle,
+    Explore,
     Random,
     Mix,
 }
@@ -110,6 +113,7 @@ impl PolicyChoice {
     pub fn for_episode(self, index: u64) -> PolicyKind {
         match self {
             PolicyChoice::Oracle => PolicyKind::Oracle,
+            PolicyChoice::Explore => PolicyKind::Explore,
             PolicyChoice::Random => PolicyKind::Random,
             PolicyChoice::Mix if index % 2 == 0 => PolicyKind::Oracle,
             PolicyChoice::Mix => PolicyKind::Random,

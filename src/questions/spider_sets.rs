@@ -272,6 +272,7 @@ fn convert(
             source: spec.source,
             split: Split::Train,
             proven: Default::default(),
+            ordered: Default::default(),
         });
     }
     report.written = questions.len();

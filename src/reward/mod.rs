@@ -99,8 +99,10 @@ fn cells(rows: &[Vec<crate::database::value::Cell>]) -> usize {
 pub fn is_cheap(evidence: &Evidence) -> bool {
     match evidence {
         Evidence::Query { output, question } => {
-            cells(&output.result.rows) <= INLINE_SCORE_CELLS
-                && cells(&question.gold_answer) <= INLINE_SCORE_CELLS
+            // A result the gate shuts out scores 0 without being compared, however large.
+            !gate::admits(&output.reads, &question.proven.reads)
+                || (cells(&output.result.rows) <= INLINE_SCORE_CELLS
+                    && cells(&question.gold_answer) <= INLINE_SCORE_CELLS)
         }
         Evidence::Answer { text, question } => {
             text.len() <= INLINE_ANSWER_BYTES && cells(&question.gold_answer) <= INLINE_SCORE_CELLS

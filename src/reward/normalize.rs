@@ -66,10 +66,20 @@ const MAX_UNWRAP_ROUNDS: usize = 8;
 
 /// Text as compared: trimmed, case-folded and with every run of whitespace collapsed to one space.
 pub fn normalize_text(s: &str) -> String {
-    s.split_whitespace()
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
+    // Built in one buffer: this runs for every text cell of every reading of every answer.
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if word.is_ascii() {
+            out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        } else {
+            // `str::to_lowercase`, not per char: it knows a word-final capital sigma.
+            out.push_str(&word.to_lowercase());
+        }
+    }
+    out
 }
 
 /// A cell reduced to what value comparison cares about, hashable for multiset counting: numbers by
@@ -373,6 +383,12 @@ pub(crate) mod tests {
         assert_eq!(normalize_text("  New   York\tCity "), "new york city");
         assert_eq!(normalize_text("ÉCOLE"), "école");
         assert_eq!(normalize_text(""), "");
+        // Word-final capital sigma lowers to ς, as `str::to_lowercase` does for a whole word.
+        assert_eq!(normalize_text("ΟΔΟΣ  Α"), "οδο\u{3c2} α");
+        for text in ["ΟΔΟΣ", "  Mixed ÀB  cd\n", "İstanbul", "a\u{a0}b", "ǅemal"] {
+            let by_words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+            assert_eq!(normalize_text(text), by_words.join(" "), "{text:?}");
+        }
     }
 
     #[test]

@@ -64,6 +64,31 @@ async fn oracle_load_report_adds_up() {
 }
 
 #[actix_web::test]
+async fn explore_episodes_are_five_cheap_steps_and_a_right_answer() {
+    let app = spawn_app().await;
+    let args = load_args(
+        &app,
+        &["--sessions", "3", "--episodes", "30", "--policy", "explore"],
+    );
+    let report = execute(&args).await.unwrap();
+    assert_eq!(report.strict_failure(), None, "{}", report.to_text());
+    assert_eq!((report.episodes, report.steps), (30, 150));
+    // The gold answer after four steps that never show it: every episode is answered right.
+    assert_eq!(report.correct_answers, 30, "{}", report.to_text());
+    for (kind, count) in [
+        ("DESCRIBE", 30),
+        ("SAMPLE", 30),
+        ("QUERY", 60),
+        ("ANSWER", 30),
+    ] {
+        let row = report.latency.iter().find(|r| r.kind == kind);
+        assert_eq!(row.map(|r| r.count), Some(count), "{kind}");
+    }
+    app.wait_for_sessions(0).await;
+    app.stop().await;
+}
+
+#[actix_web::test]
 async fn random_and_mixed_loads_end_every_episode_without_errors() {
     let app = spawn_app().await;
     for policy in ["random", "mix"] {

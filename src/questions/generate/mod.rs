@@ -214,6 +214,7 @@ pub fn accept(
         match proven {
             Ok((columns, rows)) => out.push(Question {
                 proven: Default::default(),
+                ordered: Default::default(),
                 id: String::new(),
                 db_id: db.db_id.clone(),
                 question: draft.question,
