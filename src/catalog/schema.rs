@@ -63,6 +63,18 @@ impl Database {
     pub fn table_names(&self) -> Vec<String> {
         self.tables.iter().map(|t| t.name.clone()).collect()
     }
+
+    /// The table names as one line, `a, b, c`.
+    pub fn table_list(&self) -> String {
+        let mut list = String::new();
+        for (i, table) in self.tables.iter().enumerate() {
+            if i > 0 {
+                list.push_str(", ");
+            }
+            list.push_str(&table.name);
+        }
+        list
+    }
 }
 
 fn unquote(name: &str) -> &str {

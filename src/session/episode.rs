@@ -69,7 +69,6 @@ pub struct Episode {
     /// The question's database id, shared with every query message rather than copied into each.
     db_id: Arc<str>,
     db: Arc<Database>,
-    tables: Vec<String>,
     rules: Arc<EpisodeRules>,
     reward: Arc<RewardConfig>,
     started: Instant,
@@ -91,7 +90,6 @@ impl Episode {
     ) -> Self {
         Episode {
             id,
-            tables: db.table_names(),
             db_id: question.db_id.as_str().into(),
             question,
             db,
@@ -100,7 +98,8 @@ impl Episode {
             started: Instant::now(),
             step_count: 0,
             done: false,
-            history: VecDeque::with_capacity(HISTORY_SHOWN),
+            // Grown on the first step, not reserved: an idle session holds no history.
+            history: VecDeque::new(),
             taken: HashSet::new(),
             described: Vec::new(),
             ledger: Ledger::new(),
@@ -202,7 +201,7 @@ impl Episode {
             let error = format!(
                 "unknown table '{}'; the tables are: {}",
                 shown(name),
-                self.tables.join(", ")
+                self.db.table_list()
             );
             return (String::new(), Some(error));
         };
@@ -308,7 +307,7 @@ impl Episode {
     }
 
     fn schema_info(&self) -> String {
-        let mut info = format!("Tables: {}", self.tables.join(", "));
+        let mut info = format!("Tables: {}", self.db.table_list());
         for &i in &self.described {
             info.push('\n');
             info.push_str(&self.db.tables[i].summary);
@@ -327,7 +326,7 @@ impl Episode {
                 budget_remaining: self.budget_remaining(),
                 action_history: self.history.iter().cloned().collect(),
                 db_id: self.question.db_id.clone(),
-                tables: self.tables.clone(),
+                tables: self.db.table_names(),
                 question_id: self.question.id.clone(),
                 difficulty: self.question.difficulty.as_str().to_owned(),
                 reward_components: reward,
