@@ -29,10 +29,21 @@ pub struct Question {
     /// loads, never read from or written to a question file.
     #[serde(skip)]
     pub proven: ProvenGold,
-    /// [`Question::is_ordered`], worked out from the gold SQL the first time it is asked: every
-    /// ANSWER asks it.
+    /// [`Question::is_ordered`], worked out from the gold SQL the first time it is asked (every
+    /// ANSWER asks it); nothing changes a record's gold SQL once it is read.
     #[serde(skip)]
-    pub ordered: OnceLock<bool>,
+    pub ordered: Memo<bool>,
+}
+
+/// A value worked out from the record on first use. Not part of what the record is: two records
+/// are equal whether or not either has worked it out yet.
+#[derive(Debug, Clone, Default)]
+pub struct Memo<T>(OnceLock<T>);
+
+impl<T> PartialEq for Memo<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Question {
@@ -40,6 +51,7 @@ impl Question {
     pub fn is_ordered(&self) -> bool {
         *self
             .ordered
+            .0
             .get_or_init(|| sql_orders_result(&self.gold_sql))
     }
 }
@@ -199,6 +211,20 @@ mod tests {
         // Quoted names and comments hide the keywords, as in the difficulty grading.
         assert!(!sql_orders_result("SELECT [order by] FROM t"));
         assert!(!sql_orders_result("SELECT a FROM t -- ORDER BY a"));
+    }
+
+    #[test]
+    fn the_remembered_order_is_the_gold_sqls_and_not_part_of_equality() {
+        let record = r#"{"id": "q", "db_id": "d", "question": "?", "gold_sql":
+            "SELECT a FROM t ORDER BY a", "gold_answer": [[1]], "answer_type": "integer",
+            "difficulty": "easy", "source": "spider", "split": "train"}"#;
+        let asked: Question = serde_json::from_str(record).unwrap();
+        let fresh = asked.clone();
+        assert!(asked.is_ordered() && asked.is_ordered());
+        assert_eq!(asked, fresh, "one has worked the order out, the other not");
+        let mut unordered = fresh;
+        unordered.gold_sql = "SELECT a FROM t".into();
+        assert!(!unordered.is_ordered());
     }
 
     #[test]

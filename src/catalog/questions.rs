@@ -555,8 +555,8 @@ impl QuestionBank {
                 && filter.difficulty.is_none_or(|d| d == q.difficulty)
         };
         // Counted, then walked to the drawn one: no list of the matches is built per reset
-        // (that list was a fifth of a reset's cost over the full data). The same draw as
-        // indexing that list, so a seed still names the same question.
+        // (building it took a fifth of the server's CPU under load over the full data). The
+        // same draw as indexing that list, so a seed still names the same question.
         let narrowed = filter.db_id.is_some() || filter.difficulty.is_some();
         let count = match narrowed {
             true => pool.iter().filter(matches).count(),
