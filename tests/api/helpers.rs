@@ -9,8 +9,37 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use sqlenv::catalog::Catalog;
 use sqlenv::config::ServeArgs;
+use sqlenv::load::LoadArgs;
 use sqlenv::startup::Application;
 use sqlenv::supervisor::messages::{GetStats, SessionStats};
+
+/// The flags of `sqlenv load`, parsed as the command line parses them.
+#[derive(clap::Parser)]
+struct LoadFlags {
+    #[command(flatten)]
+    args: LoadArgs,
+}
+
+/// `sqlenv load` aimed at `app` with the bundled data and no progress bar, plus `extra` flags.
+pub fn load_args(app: &TestApp, extra: &[&str]) -> LoadArgs {
+    let url = format!("ws://127.0.0.1:{}/ws", app.port);
+    let data_dir = data_dir();
+    let mut argv = vec![
+        "load",
+        "--url",
+        &url,
+        "--quiet",
+        "--data-dir",
+        data_dir.to_str().unwrap_or_default(),
+    ];
+    argv.extend_from_slice(extra);
+    parse_load(&argv)
+}
+
+/// `sqlenv load`'s flags from a command line (`argv[0]` is the command's name).
+pub fn parse_load(argv: &[&str]) -> LoadArgs {
+    <LoadFlags as clap::Parser>::parse_from(argv).args
+}
 
 /// How long a test waits for any one reply before failing.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(10);

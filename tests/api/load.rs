@@ -2,31 +2,9 @@
 //! (every oracle episode is a reset and two steps, nothing failed), and an idle hold that reads
 //! the server's memory. Counts only: speed is measured by benchmarks, never asserted.
 
-use clap::Parser;
-use sqlenv::load::{execute, LoadArgs};
+use sqlenv::load::execute;
 
 use crate::helpers::*;
-
-#[derive(Parser)]
-struct Flags {
-    #[command(flatten)]
-    args: LoadArgs,
-}
-
-fn load_args(app: &TestApp, extra: &[&str]) -> LoadArgs {
-    let url = format!("ws://127.0.0.1:{}/ws", app.port);
-    let data_dir = data_dir();
-    let mut argv = vec![
-        "load",
-        "--url",
-        &url,
-        "--quiet",
-        "--data-dir",
-        data_dir.to_str().unwrap(),
-    ];
-    argv.extend_from_slice(extra);
-    Flags::parse_from(argv).args
-}
 
 #[actix_web::test]
 async fn oracle_load_report_adds_up() {
@@ -152,7 +130,7 @@ async fn idle_sessions_are_held_and_the_server_memory_is_read() {
 #[actix_web::test]
 async fn an_unreachable_server_is_an_error() {
     // Nothing listens on port 1 of the loopback address.
-    let args = Flags::parse_from([
+    let args = parse_load(&[
         "load",
         "--url",
         "ws://127.0.0.1:1/ws",
@@ -161,8 +139,7 @@ async fn an_unreachable_server_is_an_error() {
         "2",
         "--duration",
         "1s",
-    ])
-    .args;
+    ]);
     let err = execute(&args).await.unwrap_err().to_string();
     assert!(err.contains("no session could connect"), "{err}");
 }

@@ -3,39 +3,26 @@
 //! no error, every garbage frame is answered with an error frame, and the server's session count
 //! read from `/metrics` is back to 0. Counts only, never speed.
 
-use clap::Parser;
-use sqlenv::load::{execute, LoadArgs};
+use sqlenv::load::execute;
 
 use crate::helpers::*;
-
-#[derive(Parser)]
-struct Flags {
-    #[command(flatten)]
-    args: LoadArgs,
-}
 
 #[actix_web::test]
 async fn a_soak_with_faults_leaves_the_sessions_unharmed_and_the_server_empty() {
     let app = spawn_app().await;
-    let url = format!("ws://127.0.0.1:{}/ws", app.port);
-    let data_dir = data_dir();
-    let args = Flags::parse_from([
-        "load",
-        "--url",
-        &url,
-        "--quiet",
-        "--data-dir",
-        data_dir.to_str().unwrap(),
-        "--sessions",
-        "4",
-        "--episodes",
-        "200",
-        "--policy",
-        "mix",
-        "--faults",
-        "3",
-    ])
-    .args;
+    let args = load_args(
+        &app,
+        &[
+            "--sessions",
+            "4",
+            "--episodes",
+            "200",
+            "--policy",
+            "mix",
+            "--faults",
+            "3",
+        ],
+    );
     let report = execute(&args).await.unwrap();
     assert_eq!(report.episodes, 200);
     assert_eq!(
