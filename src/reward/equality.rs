@@ -14,7 +14,7 @@
 //!   before any cell is compared).
 
 use crate::database::value::Cell;
-use crate::reward::normalize::{normalize_text, AnswerCell};
+use crate::reward::normalize::{same_normalized, AnswerCell};
 use crate::reward::numbers::GoldNumber;
 
 /// Whether `answer` states the gold cell.
@@ -31,8 +31,7 @@ pub fn cell_matches(gold: &Cell, answer: &AnswerCell) -> bool {
         Cell::Integer(g) => GoldNumber::Int(*g).matches(text),
         Cell::Real(g) => GoldNumber::of_float(*g).is_some_and(|n| n.matches(text)),
         Cell::Text(g) => {
-            normalize_text(g) == normalize_text(text)
-                || GoldNumber::of_text(g).is_some_and(|n| n.matches(text))
+            same_normalized(g, text) || GoldNumber::of_text(g).is_some_and(|n| n.matches(text))
         }
     }
 }

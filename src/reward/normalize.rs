@@ -2,6 +2,8 @@
 //! are compared, the hashable key of a cell, and how a free-text ANSWER is unwrapped and read as
 //! the rows it may denote.
 
+use std::ops::ControlFlow;
+
 use crate::database::value::Cell;
 
 use crate::reward::formats::{is_header, strip_numbering, structured_readings, GoldShape};
@@ -80,6 +82,22 @@ pub fn normalize_text(s: &str) -> String {
         }
     }
     out
+}
+
+/// `normalize_text(a) == normalize_text(b)`, without building either when both are ASCII: the
+/// verifier compares every text cell of every reading this way.
+pub fn same_normalized(a: &str, b: &str) -> bool {
+    if !(a.is_ascii() && b.is_ascii()) {
+        return normalize_text(a) == normalize_text(b);
+    }
+    let (mut x, mut y) = (a.split_whitespace(), b.split_whitespace());
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p.eq_ignore_ascii_case(q) => {}
+            _ => return false,
+        }
+    }
 }
 
 /// A cell reduced to what value comparison cares about, hashable for multiset counting: numbers by
@@ -319,44 +337,59 @@ fn line_values(text: &str) -> Vec<AnswerCell> {
 /// exactly a thousands-grouped number (`989,201`) is that number only, never a list.
 pub fn readings(unwrapped: &str, shape: &GoldShape<'_>) -> Vec<Reading> {
     let mut out = Vec::new();
+    let _ = for_each_reading(unwrapped, shape, &mut |reading| {
+        out.push(reading);
+        ControlFlow::Continue(())
+    });
+    out
+}
+
+/// The readings of [`readings`], in the same order, each handed to `visit` as soon as it is
+/// made; a `Break` stops there. Verification stops at the first reading that matches, so a right
+/// answer costs only the readings before it.
+pub fn for_each_reading(
+    unwrapped: &str,
+    shape: &GoldShape<'_>,
+    visit: &mut dyn FnMut(Reading) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     // A sentence-final period ("The answer is Paris.") is a wrapping too; the text is also read
     // with it in case the value itself ends with one ("Inc.").
-    let mut variants = vec![unwrapped.to_owned()];
-    if let Some(stripped) = unwrapped.strip_suffix('.') {
-        variants.push(stripped.trim_end().to_owned());
-    }
-    if let Some(plain) = strip_numbering(unwrapped) {
-        variants.push(plain);
-    }
-    for text in &variants {
+    let stripped = unwrapped.strip_suffix('.').map(str::trim_end);
+    let plain = strip_numbering(unwrapped);
+    let variants = std::iter::once(unwrapped)
+        .chain(stripped)
+        .chain(plain.as_deref());
+    for text in variants {
         if is_grouped_number(text) {
-            out.push(vec![vec![token(text)]]);
+            visit(vec![vec![token(text)]])?;
             continue;
         }
-        out.extend(structured_readings(text, shape));
+        for reading in structured_readings(text, shape) {
+            visit(reading)?;
+        }
         let table = table_reading(text);
         let lines = line_values(text);
         if table.len() > 1 && table.first().is_some_and(|h| is_header(h, shape)) {
-            out.push(table.iter().skip(1).cloned().collect());
+            visit(table.iter().skip(1).cloned().collect())?;
         }
         if lines.len() > 1
             && lines
                 .first()
                 .is_some_and(|h| is_header(std::slice::from_ref(h), shape))
         {
-            out.push(lines.iter().skip(1).cloned().map(|c| vec![c]).collect());
+            visit(lines.iter().skip(1).cloned().map(|c| vec![c]).collect())?;
         }
-        out.push(table);
+        visit(table)?;
         let flat = flat_values(text);
         if shape.one_row {
-            out.push(vec![flat.clone()]);
+            visit(vec![flat.clone()])?;
         }
-        out.push(flat.into_iter().map(|c| vec![c]).collect());
-        out.push(lines.into_iter().map(|c| vec![c]).collect());
+        visit(flat.into_iter().map(|c| vec![c]).collect())?;
+        visit(lines.into_iter().map(|c| vec![c]).collect())?;
         // The whole answer as one value, so "Smith, John" can match a single gold string.
-        out.push(vec![vec![token(text)]]);
+        visit(vec![vec![token(text)]])?;
     }
-    out
+    ControlFlow::Continue(())
 }
 
 #[cfg(test)]
@@ -376,6 +409,19 @@ pub(crate) mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    proptest::proptest! {
+        /// The allocation-free comparison agrees with comparing the normalised texts, over
+        /// whitespace runs of every kind (vertical tab included), case and non-ASCII letters.
+        #[test]
+        fn same_normalized_is_equality_of_normalized_texts(
+            a in "[aAbB \\t\\n\\x0b\\r\u{a0}Éé]{0,8}",
+            b in "[aAbB \\t\\n\\x0b\\r\u{a0}Éé]{0,8}",
+        ) {
+            proptest::prop_assert_eq!(same_normalized(&a, &b), normalize_text(&a) == normalize_text(&b));
+            proptest::prop_assert!(same_normalized(&a, &a.to_uppercase()) || !a.is_ascii());
+        }
     }
 
     #[test]

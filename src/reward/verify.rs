@@ -3,6 +3,7 @@
 //! never "contains", and an empty answer is always wrong.
 
 use std::cmp::Ordering;
+use std::ops::ControlFlow;
 
 use crate::catalog::question::{AnswerType, Question};
 use crate::catalog::ties::TieGroups;
@@ -11,7 +12,7 @@ use crate::reward::config::RewardConfig;
 use crate::reward::equality::cell_matches;
 use crate::reward::formats::GoldShape;
 use crate::reward::normalize::{
-    is_empty_answer, readings, unwrap_answer, AnswerCell, Reading, ValueKey,
+    for_each_reading, is_empty_answer, unwrap_answer, AnswerCell, Reading, ValueKey,
 };
 use crate::reward::numbers::GoldNumber;
 use crate::reward::tie_match::fits_ties;
@@ -112,27 +113,32 @@ pub fn verify_with_facts(
         columns: facts.columns,
         all_numeric: all_numeric(gold.rows),
     };
-    let mut candidates = readings(unwrapped, &shape);
+    let mut best = Comparison::WrongShape;
+    let mut first: Option<Reading> = None;
+    let mut judge = |reading: Reading| {
+        let outcome = compare(&reading, gold, facts.ties);
+        best = best.max_by_rank(outcome);
+        first.get_or_insert(reading);
+        if outcome == Comparison::Match {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
     // Also read the answer as sent, in case a value itself begins like a wrapping ("Answer Inc").
     let raw = answer.trim();
-    if raw != unwrapped {
-        candidates.extend(readings(raw, &shape));
-    }
-    let mut best = Comparison::WrongShape;
-    for reading in &candidates {
-        let outcome = compare(reading, gold, facts.ties);
-        if outcome == Comparison::Match {
-            return Verdict {
-                correct: true,
-                reason: match_reason(gold),
-            };
-        }
-        best = best.max_by_rank(outcome);
+    let matched = for_each_reading(unwrapped, &shape, &mut judge).is_break()
+        || (raw != unwrapped && for_each_reading(raw, &shape, &mut judge).is_break());
+    if matched {
+        return Verdict {
+            correct: true,
+            reason: match_reason(gold),
+        };
     }
     let reason = match best {
         Comparison::WrongOrder => "right values in the wrong order".to_owned(),
         Comparison::Mismatch => "values do not match gold".to_owned(),
-        _ => shape_reason(gold, candidates.first()),
+        _ => shape_reason(gold, first.as_ref()),
     };
     Verdict::wrong(reason)
 }
@@ -223,29 +229,30 @@ fn compare(reading: &Reading, gold: &Gold<'_>, ties: Option<&TieGroups>) -> Comp
             .zip(gold.rows)
             .all(|(a, g)| a.len() == g.len());
     // Ragged gold rows are compared row by row, so the shape check must not depend on order.
-    let same_widths = {
+    let same_widths = || {
         let mut a: Vec<usize> = reading.iter().map(Vec::len).collect();
         let mut g: Vec<usize> = gold.rows.iter().map(Vec::len).collect();
         a.sort_unstable();
         g.sort_unstable();
         a == g
     };
-    if !(same_shape || same_widths) {
+    if !(same_shape || same_widths()) {
         return Comparison::WrongShape;
     }
     let ctx = Ctx;
+    // Rows in the gold's own order (as a query printed them) match without sorting either side.
+    let in_order = same_shape
+        && reading
+            .iter()
+            .zip(gold.rows)
+            .all(|(a, g)| ctx.row_matches(g, a));
     if gold.ordered {
         if let Some(ties) = ties {
             if same_shape && fits_ties(reading, ties) {
                 return Comparison::Match;
             }
         }
-        if same_shape
-            && reading
-                .iter()
-                .zip(gold.rows)
-                .all(|(a, g)| ctx.row_matches(g, a))
-        {
+        if in_order {
             return Comparison::Match;
         }
         return if ctx.multiset_matches(reading, gold.rows) {
@@ -254,7 +261,7 @@ fn compare(reading: &Reading, gold: &Gold<'_>, ties: Option<&TieGroups>) -> Comp
             Comparison::Mismatch
         };
     }
-    if ctx.multiset_matches(reading, gold.rows) {
+    if in_order || ctx.multiset_matches(reading, gold.rows) {
         Comparison::Match
     } else {
         Comparison::Mismatch
