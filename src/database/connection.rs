@@ -9,10 +9,12 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{limits::Limit, Connection, OpenFlags};
 use scheduled_thread_pool::ScheduledThreadPool;
 
+use super::agent_connection::AgentManager;
 use super::guard;
 use super::limits::MAX_VALUE_BYTES;
 
-pub type Pool = r2d2::Pool<SqliteConnectionManager>;
+/// A database's pool of agent connections.
+pub type Pool = r2d2::Pool<AgentManager>;
 
 /// How long taking a connection may wait. A worker holds one connection at a time and a pool
 /// has one per worker; a session's thread borrows an idle one for at most
@@ -39,7 +41,8 @@ pub fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
 
 /// Builds the pool of agent connections for one database file. Every connection is read-only
 /// three times over: opened read-only, `query_only` on, and an authorizer that permits reads only
-/// (each query installs its own, which also reports what it refused).
+/// (an [`AgentConnection`](super::agent_connection::AgentConnection)'s, which also records what
+/// each query read and refused).
 /// Connections open lazily (`min_idle` 0), when a query first needs one, so a database nobody
 /// plays costs no connection. `helpers` runs r2d2's background work for all pools. No
 /// connection is tested when it is checked out (r2d2 runs an empty statement by default): a
@@ -59,7 +62,7 @@ pub fn open_pool(
         .test_on_check_out(false)
         .connection_timeout(CONNECTION_TIMEOUT)
         .thread_pool(helpers)
-        .build(manager)
+        .build(AgentManager(manager))
 }
 
 /// Threads of the helper pool all databases' connection pools share: r2d2 only uses them to

@@ -13,7 +13,7 @@ use actix::Addr;
 
 use super::error::QueryError;
 use super::limits::QueryLimits;
-use super::query::{self, QueryOutput};
+use super::query::QueryOutput;
 use super::{DatabaseWorker, Pools, RunQuery};
 use crate::metrics::Metrics;
 
@@ -66,9 +66,9 @@ impl Databases {
         let Some(db) = self.pools.get(&*msg.db_id) else {
             return Some(Err(QueryError::UnknownDatabase(msg.db_id.to_string())));
         };
-        let conn = db.pool.try_get()?;
+        let mut conn = db.pool.try_get()?;
         let outcome = if db.path.is_file() {
-            query::run_query_briefly(&conn, &msg.sql, &self.limits, &msg.cancel, INLINE_BUDGET)?
+            conn.run_briefly(&msg.sql, &self.limits, &msg.cancel, INLINE_BUDGET)?
         } else {
             Err(QueryError::FileMissing(msg.db_id.to_string()))
         };

@@ -2,6 +2,7 @@
 //! worker threads that runs any query longer than a moment, so blocking SQLite work never holds
 //! the async workers ([`dispatch`] decides where a query runs).
 
+pub mod agent_connection;
 pub mod connection;
 pub mod dispatch;
 pub mod error;
@@ -89,11 +90,11 @@ impl DatabaseWorker {
             return Err(QueryError::FileMissing(msg.db_id.to_string()));
         }
         // The pooled connection goes back to the pool when dropped, whatever the query did.
-        let conn = db
+        let mut conn = db
             .pool
             .get()
             .map_err(|e| QueryError::Unavailable(e.to_string()))?;
-        query::run_query_reading(&conn, &msg.sql, &self.limits, &msg.cancel)
+        conn.run(&msg.sql, &self.limits, &msg.cancel)
     }
 }
 

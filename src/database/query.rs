@@ -1,11 +1,12 @@
 //! Running one agent query on a hardened connection: the text checks, the read-only guard, the
 //! deadline, and collecting the result without holding more than a bounded part of it.
 
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::{CachedStatement, Connection, ErrorCode, Statement};
 
 use super::error::QueryError;
 use super::guard::{self, ReadLog, RefusalSlot};
@@ -51,10 +52,22 @@ pub fn run_query_briefly(
     cancel: &Arc<AtomicBool>,
     budget: Duration,
 ) -> Option<Result<QueryOutput, QueryError>> {
+    briefly(budget, limits, |budget| {
+        run_within(conn, sql, limits, cancel, budget)
+    })
+}
+
+/// Runs `run` under `budget` instead of the full deadline: `None` when it timed out (it is to be
+/// run again where it may take the full deadline).
+pub(super) fn briefly<T>(
+    budget: Duration,
+    limits: &QueryLimits,
+    run: impl FnOnce(Duration) -> Result<T, QueryError>,
+) -> Option<Result<T, QueryError>> {
     if budget >= limits.timeout {
-        return Some(run_query_reading(conn, sql, limits, cancel));
+        return Some(run(limits.timeout));
     }
-    match run_within(conn, sql, limits, cancel, budget) {
+    match run(budget) {
         Err(QueryError::Timeout { .. }) => None,
         outcome => Some(outcome),
     }
@@ -67,7 +80,6 @@ fn run_within(
     cancel: &Arc<AtomicBool>,
     budget: Duration,
 ) -> Result<QueryOutput, QueryError> {
-    check_text(sql, limits)?;
     let refusal = RefusalSlot::default();
     let slot = refusal.clone();
     let reads = ReadLog::default();
@@ -76,7 +88,28 @@ fn run_within(
         guard::authorize_recording(ctx, &slot, &log)
     }))
     .map_err(|e| QueryError::Unavailable(e.to_string()))?;
+    let result = run_statement(conn, sql, limits, cancel, budget, &refusal, false)?;
+    // The statement is finalised, so the authorizer holds no other handle on the log.
+    let reads = match reads.lock() {
+        Ok(mut log) => std::mem::take(&mut *log),
+        Err(_) => ReadSet::default(),
+    };
+    Ok(QueryOutput { result, reads })
+}
 
+/// Runs `sql` on `conn`, whose authorizer leaves its refusals in `refusal`, until `budget` runs
+/// out or `cancel` is set. With `keep`, the statement is taken from (or put in) the
+/// connection's cache of prepared statements.
+pub(super) fn run_statement(
+    conn: &Connection,
+    sql: &str,
+    limits: &QueryLimits,
+    cancel: &Arc<AtomicBool>,
+    budget: Duration,
+    refusal: &RefusalSlot,
+    keep: bool,
+) -> Result<ResultSet, QueryError> {
+    check_text(sql, limits)?;
     let deadline = Instant::now() + budget;
     let stop = cancel.clone();
     conn.progress_handler(
@@ -85,16 +118,10 @@ fn run_within(
     )
     .map_err(|e| QueryError::Unavailable(e.to_string()))?;
 
-    let outcome = collect(conn, sql, &refusal);
+    let outcome = collect(conn, sql, refusal, keep);
     // The handler captured this query's deadline; a later query must not inherit it.
     let _ = conn.progress_handler(0, None::<fn() -> bool>);
-    let result = outcome.map_err(|e| classify(e, sql, &refusal, limits, cancel))?;
-    // The statement is finalised, so the authorizer holds no other handle on the log.
-    let reads = match reads.lock() {
-        Ok(mut log) => std::mem::take(&mut *log),
-        Err(_) => ReadSet::default(),
-    };
-    Ok(QueryOutput { result, reads })
+    outcome.map_err(|e| classify(e, sql, refusal, limits, cancel))
 }
 
 fn check_text(sql: &str, limits: &QueryLimits) -> Result<(), QueryError> {
@@ -126,8 +153,43 @@ impl From<rusqlite::Error> for Failure {
     }
 }
 
-fn collect(conn: &Connection, sql: &str, refusal: &RefusalSlot) -> Result<ResultSet, Failure> {
-    let mut stmt = conn.prepare(sql)?;
+/// A statement prepared for this query, or one kept from an earlier one.
+enum Prepared<'c> {
+    Fresh(Statement<'c>),
+    Kept(CachedStatement<'c>),
+}
+
+impl<'c> Deref for Prepared<'c> {
+    type Target = Statement<'c>;
+
+    fn deref(&self) -> &Statement<'c> {
+        match self {
+            Prepared::Fresh(stmt) => stmt,
+            Prepared::Kept(stmt) => stmt,
+        }
+    }
+}
+
+impl DerefMut for Prepared<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Prepared::Fresh(stmt) => stmt,
+            Prepared::Kept(stmt) => stmt,
+        }
+    }
+}
+
+fn collect(
+    conn: &Connection,
+    sql: &str,
+    refusal: &RefusalSlot,
+    keep: bool,
+) -> Result<ResultSet, Failure> {
+    let mut stmt = if keep {
+        Prepared::Kept(conn.prepare_cached(sql)?)
+    } else {
+        Prepared::Fresh(conn.prepare(sql)?)
+    };
     // The authorizer already refused writes; this catches anything it does not see.
     if !stmt.readonly() {
         return Err(Failure::NotReadOnly);

@@ -12,7 +12,7 @@ use serde_json::Value;
 use sqlenv::catalog::question::Question;
 use sqlenv::database::connection::{open_pool, pool_helpers, Pool};
 use sqlenv::database::limits::{QueryLimits, KEPT_ROWS};
-use sqlenv::database::query::run_query;
+use sqlenv::database::query::QueryOutput;
 use sqlenv::protocol::mcp::RpcRequest;
 use sqlenv::protocol::messages::{parse_action, ClientMessage, ServerMessage};
 use sqlenv::protocol::reset::ResetParams;
@@ -71,9 +71,9 @@ impl GuardProbe {
 
     /// Runs `sql` as an agent's QUERY: it either reads or is refused, and the file is untouched.
     pub fn check_sql(&self, sql: &str) {
-        let conn = self.pool.get().expect("connection");
+        let mut conn = self.pool.get().expect("connection");
         let cancel = Arc::new(AtomicBool::new(false));
-        if let Ok(result) = run_query(&conn, sql, &self.limits, &cancel) {
+        if let Ok(QueryOutput { result, .. }) = conn.run(sql, &self.limits, &cancel) {
             assert!(result.rows.len() <= KEPT_ROWS);
             assert!(result.rows.len() as u64 <= result.total_rows);
             assert!(result.rows.iter().all(|r| r.len() == result.columns.len()));
@@ -83,9 +83,10 @@ impl GuardProbe {
             self.stamp,
             "the database file changed: {sql:?}"
         );
-        let count = run_query(&conn, "SELECT count(*) FROM singer", &self.limits, &cancel)
+        let count = conn
+            .run("SELECT count(*) FROM singer", &self.limits, &cancel)
             .expect("the connection still reads");
-        assert_eq!(count.total_rows, 1);
+        assert_eq!(count.result.total_rows, 1);
     }
 
     /// The file is byte for byte what was copied.
