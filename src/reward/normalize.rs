@@ -255,6 +255,10 @@ pub fn strip_quotes(text: &str) -> &str {
 
 /// An answer that denotes "no rows": empty after unwrapping, or a phrase meaning nothing.
 pub fn is_empty_answer(unwrapped: &str) -> bool {
+    // Every phrase for nothing is at most two words: a longer answer is not normalised to see.
+    if unwrapped.split_whitespace().nth(2).is_some() {
+        return false;
+    }
     let norm = normalize_text(unwrapped);
     let norm = norm.trim_end_matches('.');
     EMPTY_ANSWERS.contains(&norm)
@@ -508,8 +512,13 @@ pub(crate) mod tests {
         ] {
             assert!(is_empty_answer(unwrap_answer(empty)), "{empty}");
         }
-        for full in ["0", "null", "[1]", "no"] {
+        for full in ["0", "null", "[1]", "no", "no result at all"] {
             assert!(!is_empty_answer(full), "{full}");
+        }
+        // Every phrase, however it is spaced, cased or stopped: the two-word shortcut holds.
+        for phrase in EMPTY_ANSWERS {
+            let spaced = format!("  {}..", phrase.to_uppercase().replace(' ', " \t\n "));
+            assert!(is_empty_answer(&spaced), "{spaced:?}");
         }
     }
 
