@@ -225,7 +225,11 @@ impl EpisodeClient {
                 Some(frame) => frame.map_err(ClientError::Receive)?,
             };
             match frame {
-                ws::Frame::Text(bytes) => return Ok(serde_json::from_slice(&bytes)?),
+                // Checked as UTF-8 once, whole: reading from bytes checks every string again.
+                ws::Frame::Text(bytes) => match std::str::from_utf8(&bytes) {
+                    Ok(text) => return Ok(serde_json::from_str(text)?),
+                    Err(_) => return Err(ClientError::UnexpectedFrame("non-UTF-8 text")),
+                },
                 ws::Frame::Ping(payload) => {
                     self.framed
                         .send(ws::Message::Pong(payload))

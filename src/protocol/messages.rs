@@ -130,6 +130,14 @@ impl ServerMessage {
 impl ClientMessage {
     /// Parses a text frame, or says which error frame answers it.
     pub fn parse(text: &str) -> Result<ClientMessage, ErrorBody> {
+        match step_action(text) {
+            Some(action) => Ok(ClientMessage::Step(action)),
+            None => Self::parse_any(text),
+        }
+    }
+
+    /// [`parse`](Self::parse) by way of a JSON tree, for every kind of frame.
+    fn parse_any(text: &str) -> Result<ClientMessage, ErrorBody> {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| ErrorBody::new(ErrorCode::InvalidJson, format!("Invalid JSON: {e}")))?;
         let Value::Object(mut frame) = value else {
@@ -173,6 +181,31 @@ impl ClientMessage {
     }
 }
 
+/// The action of a plain step frame, `{"type": "step", "data": {action}}`, read without a JSON
+/// tree: most frames are these. `None` for any other frame, and for any step frame this reading
+/// is unsure of (an escaped `type`, a repeated key, a tool action, an invalid action): the tree
+/// reads those, and names what is wrong. What it does return is what the tree reads too.
+fn step_action(text: &str) -> Option<SqlAction> {
+    #[derive(serde::Deserialize)]
+    struct StepFrame<'a> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        #[serde(borrow)]
+        data: &'a serde_json::value::RawValue,
+    }
+    // serde also reads a struct from an array; a frame must be an object.
+    let is_object = |json: &str| json.trim_start().starts_with('{');
+    if !is_object(text) {
+        return None;
+    }
+    let frame: StepFrame<'_> = serde_json::from_str(text).ok()?;
+    if frame.kind != "step" || !is_object(frame.data.get()) {
+        return None;
+    }
+    // The action rejects unknown keys, so a tool action (`"type": "call_tool"`) is never one.
+    serde_json::from_str(frame.data.get()).ok()
+}
+
 /// Parses an action object, naming what is wrong with it.
 pub fn parse_action(data: Value) -> Result<SqlAction, ErrorBody> {
     serde_json::from_value(data).map_err(|e| {
@@ -206,6 +239,41 @@ impl From<ErrorCode> for metrics::Code {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn step_frames_read_without_a_tree_read_as_with_one() {
+        let quick = [
+            r#"{"type":"step","data":{"action_type":"QUERY","argument":"SELECT 1"}}"#,
+            r#" { "data" : {"argument":"a\"b\u00e9","action_type":"ANSWER"}, "type":"step", "x":[1] }"#,
+            r#"{"type":"step","data":{"action_type":"DESCRIBE","argument":"t","metadata":{"k":[1,{"a":null}]}}}"#,
+        ];
+        for text in quick {
+            let action = step_action(text).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(
+                ClientMessage::parse_any(text),
+                Ok(ClientMessage::Step(action)),
+                "{text}"
+            );
+        }
+        let general = [
+            r#"["step",{"action_type":"QUERY","argument":"SELECT 1"}]"#,
+            r#"{"type":"st\u0065p","data":{"action_type":"QUERY","argument":"SELECT 1"}}"#,
+            r#"{"type":"step","type":"step","data":{"action_type":"QUERY","argument":"1"}}"#,
+            r#"{"type":"step","data":{"action_type":"QUERY","argument":"1","argument":"2"}}"#,
+            r#"{"type":"step","data":["QUERY","SELECT 1"]}"#,
+            r#"{"type":"step","data":{"type":"list_tools"}}"#,
+            r#"{"type":"step","data":{"type":"call_tool","tool_name":"query","arguments":{}}}"#,
+            r#"{"type":"step","data":{"action_type":"QUERY","argument":"x","sql":"y"}}"#,
+            r#"{"type":"step","data":{"action_type":"DROP","argument":"x"}}"#,
+            r#"{"type":"step","data":null}"#,
+            r#"{"type":"step"}"#,
+            r#"{"type":"reset","data":{"seed":1}}"#,
+            r#"{"type":"step","data":{"action_type":"QUERY","argument":"1"}} x"#,
+        ];
+        for text in general {
+            assert_eq!(step_action(text), None, "{text}");
+        }
+    }
 
     #[test]
     fn frames_parse_like_the_reference() {

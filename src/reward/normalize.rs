@@ -289,11 +289,10 @@ fn is_table_separator(line: &str) -> bool {
             .all(|c| matches!(c, '|' | '-' | ':' | ' ' | '+'))
 }
 
-/// Rows of a table written one row per line, cells split by `|` (markdown or plain), else by tab,
-/// else by comma. In a markdown table the line before the `---` separator is its header and is
-/// dropped: the markdown itself says it is not data.
-fn table_reading(text: &str) -> Reading {
-    let mut lines = non_blank_lines(text);
+/// Rows of a table written one row per line (`lines`, the non-blank ones), cells split by `|`
+/// (markdown or plain), else by tab, else by comma. In a markdown table the line before the
+/// `---` separator is its header and is dropped: the markdown itself says it is not data.
+fn table_reading(mut lines: Vec<&str>) -> Reading {
     if let Some(sep) = lines.iter().position(|l| is_table_separator(l)) {
         if sep == 1 {
             lines.drain(..2);
@@ -330,9 +329,9 @@ fn flat_values(text: &str) -> Vec<AnswerCell> {
         .collect()
 }
 
-/// Every value, one per non-blank line (commas kept inside values).
-fn line_values(text: &str) -> Vec<AnswerCell> {
-    non_blank_lines(text).into_iter().map(token).collect()
+/// Every value, one per non-blank line (commas kept inside values), each a row of its own.
+fn line_rows(lines: &[&str]) -> Reading {
+    lines.iter().map(|line| vec![token(line)]).collect()
 }
 
 /// Every plausible reading of an unwrapped answer, the most natural first. Each reading is a
@@ -371,17 +370,16 @@ pub fn for_each_reading(
         for reading in structured_readings(text, shape) {
             visit(reading)?;
         }
-        let table = table_reading(text);
-        let lines = line_values(text);
+        let lines = non_blank_lines(text);
+        let table = table_reading(lines.clone());
         if table.len() > 1 && table.first().is_some_and(|h| is_header(h, shape)) {
             visit(table.iter().skip(1).cloned().collect())?;
         }
-        if lines.len() > 1
-            && lines
-                .first()
-                .is_some_and(|h| is_header(std::slice::from_ref(h), shape))
-        {
-            visit(lines.iter().skip(1).cloned().map(|c| vec![c]).collect())?;
+        // The lines are made values only when read: on a right answer the table usually matches.
+        if let [first, rest @ ..] = lines.as_slice() {
+            if !rest.is_empty() && is_header(&[token(first)], shape) {
+                visit(line_rows(rest))?;
+            }
         }
         visit(table)?;
         let flat = flat_values(text);
@@ -389,7 +387,7 @@ pub fn for_each_reading(
             visit(vec![flat.clone()])?;
         }
         visit(flat.into_iter().map(|c| vec![c]).collect())?;
-        visit(lines.into_iter().map(|c| vec![c]).collect())?;
+        visit(line_rows(&lines))?;
         // The whole answer as one value, so "Smith, John" can match a single gold string.
         visit(vec![vec![token(text)]])?;
     }
@@ -524,19 +522,19 @@ pub(crate) mod tests {
 
     #[test]
     fn table_readings_split_rows_and_cells() {
-        let t = text_rows(&table_reading("Alice | 30\nBob | 25"));
+        let t = text_rows(&table_reading(non_blank_lines("Alice | 30\nBob | 25")));
         assert_eq!(t, vec![vec!["Alice", "30"], vec!["Bob", "25"]]);
         let md = "| name | age |\n|---|---|\n| Alice | 30 |\n| Bob | 25 |";
         assert_eq!(
-            text_rows(&table_reading(md)),
+            text_rows(&table_reading(non_blank_lines(md))),
             vec![vec!["Alice", "30"], vec!["Bob", "25"]]
         );
         assert_eq!(
-            text_rows(&table_reading("a\t1\nb\t2")),
+            text_rows(&table_reading(non_blank_lines("a\t1\nb\t2"))),
             vec![vec!["a", "1"], vec!["b", "2"]]
         );
         assert_eq!(
-            text_rows(&table_reading("a, 1\nb, 2")),
+            text_rows(&table_reading(non_blank_lines("a, 1\nb, 2"))),
             vec![vec!["a", "1"], vec!["b", "2"]]
         );
     }
