@@ -9,7 +9,8 @@
 //! (the files never change, so neither does what a statement reads). A statement refused at its
 //! prepare never reaches the cache.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,10 +30,14 @@ use super::reads::ReadSet;
 pub const MAX_CACHED_SQL_BYTES: usize = 2048;
 
 /// Statements a connection keeps (SQLite's prepared statements, least recently used dropped).
-pub const CACHED_STATEMENTS: usize = 32;
+pub const CACHED_STATEMENTS: usize = 8;
 
 /// Read sets a connection remembers before it forgets them all, with its statements.
 const REMEMBERED_READS: usize = 4 * CACHED_STATEMENTS;
+
+/// SQL texts a connection has run once (as hashes) before it forgets them: a statement is kept
+/// from its second run on, so the queries an agent writes once cost the cache nothing.
+const SEEN_ONCE: usize = 1024;
 
 /// What the connection's authorizer records for the statement being prepared.
 #[derive(Clone, Default)]
@@ -66,8 +71,10 @@ impl Recorder {
 pub struct AgentConnection {
     conn: Connection,
     recorder: Recorder,
-    /// What each statement this connection prepared reads, by SQL text.
+    /// What each statement this connection keeps reads, by SQL text.
     reads: HashMap<String, ReadSet>,
+    /// Hashes of the SQL texts run once and not kept.
+    seen: HashSet<u64>,
 }
 
 impl AgentConnection {
@@ -83,6 +90,7 @@ impl AgentConnection {
             conn,
             recorder,
             reads: HashMap::new(),
+            seen: HashSet::new(),
         })
     }
 
@@ -117,7 +125,8 @@ impl AgentConnection {
         cancel: &Arc<AtomicBool>,
         budget: Duration,
     ) -> Result<QueryOutput, QueryError> {
-        let keep = sql.len() <= MAX_CACHED_SQL_BYTES;
+        let keep = sql.len() <= MAX_CACHED_SQL_BYTES
+            && (self.reads.contains_key(sql) || self.seen_before(sql));
         if keep && self.reads.len() >= REMEMBERED_READS && !self.reads.contains_key(sql) {
             // Forget statements and read sets together: a kept statement always has its reads.
             self.conn.flush_prepared_statement_cache();
@@ -144,6 +153,16 @@ impl AgentConnection {
             self.reads.get(sql).cloned().unwrap_or_default()
         };
         Ok(QueryOutput { result, reads })
+    }
+
+    /// Whether `sql` ran here before; notes that it has now.
+    fn seen_before(&mut self, sql: &str) -> bool {
+        if self.seen.len() >= SEEN_ONCE {
+            self.seen.clear();
+        }
+        let mut hasher = DefaultHasher::new();
+        sql.hash(&mut hasher);
+        !self.seen.insert(hasher.finish())
     }
 }
 
@@ -192,6 +211,11 @@ mod tests {
         let sql = "SELECT name FROM singer WHERE age > 35";
         let first = run(&mut conn, sql).unwrap();
         assert!(conn.recorder.prepared.load(Ordering::Relaxed));
+        // Run once, not kept; kept from the second run on.
+        assert!(!conn.reads.contains_key(sql));
+        assert_eq!(run(&mut conn, sql).unwrap(), first);
+        assert!(conn.recorder.prepared.load(Ordering::Relaxed));
+        assert!(conn.reads.contains_key(sql));
         let again = run(&mut conn, sql).unwrap();
         // Taken from the cache: the authorizer did not run, the read set is the remembered one.
         assert!(!conn.recorder.prepared.load(Ordering::Relaxed));
@@ -231,10 +255,19 @@ mod tests {
         let kept = "SELECT name FROM singer";
         let expected = run(&mut conn, kept).unwrap();
         for i in 0..REMEMBERED_READS + 3 {
-            run(&mut conn, &format!("SELECT id + {i} FROM singer")).unwrap();
+            let sql = format!("SELECT id + {i} FROM singer");
+            run(&mut conn, &sql).unwrap();
+            run(&mut conn, &sql).unwrap();
         }
         assert!(conn.reads.len() <= REMEMBERED_READS);
         assert_eq!(run(&mut conn, kept).unwrap(), expected);
+        assert_eq!(run(&mut conn, kept).unwrap(), expected);
+        // Texts run once are only counted, and the count is bounded too.
+        for i in 0..SEEN_ONCE + 3 {
+            run(&mut conn, &format!("SELECT age * {i} FROM singer")).unwrap();
+        }
+        assert!(conn.seen.len() <= SEEN_ONCE);
+        assert!(!conn.reads.keys().any(|sql| sql.starts_with("SELECT age")));
         // A text longer than the bound runs (and reads) alike, never kept.
         let long = format!(
             "SELECT name FROM singer WHERE '{}' <> ''",
