@@ -1,7 +1,8 @@
 //! Benchmarks of the work one step costs the server, each through the library's real functions:
-//! parsing a step frame, running and rendering a QUERY, answering DESCRIBE and SAMPLE, scoring a
-//! step, verifying an answer and serialising the observation. `cargo bench` measures them;
-//! `cargo test --all-targets` runs each once as a smoke test.
+//! parsing a step frame, running and rendering a QUERY (a fresh statement and a kept one),
+//! answering DESCRIBE and SAMPLE, scoring a step, verifying an answer and serialising the
+//! observation. `cargo bench` measures them; `cargo test --all-targets` runs each once as a
+//! smoke test.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -11,7 +12,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use sqlenv::agent::policy::format_answer;
 use sqlenv::catalog::question::Question;
 use sqlenv::catalog::Catalog;
-use sqlenv::database::connection::open_hardened;
+use sqlenv::database::connection::{open_hardened, open_pool, pool_helpers};
 use sqlenv::database::limits::QueryLimits;
 use sqlenv::database::query::{run_query, run_query_reading};
 use sqlenv::database::render::render_result;
@@ -89,6 +90,22 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             let result = run_query(&conn, &question.gold_sql, &limits, &cancel);
             result.map(|r| render_result(&r, limits.max_rows_shown, &limits))
+        })
+    });
+
+    // An agent connection keeps the statement from its second run on, with what it reads.
+    let pool = match open_pool(&db.path, 1, pool_helpers()) {
+        Ok(pool) => pool,
+        Err(e) => panic!("{}: {e}", db.path.display()),
+    };
+    let mut agent = match pool.get() {
+        Ok(agent) => agent,
+        Err(e) => panic!("{}: {e}", db.path.display()),
+    };
+    c.bench_function("run and render QUERY (gold SQL, statement kept)", |b| {
+        b.iter(|| {
+            let output = agent.run(&question.gold_sql, &limits, &cancel);
+            output.map(|o| render_result(&o.result, limits.max_rows_shown, &limits))
         })
     });
 
