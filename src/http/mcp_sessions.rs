@@ -2,6 +2,8 @@
 //! attaching to one). A session is an [`McpSession`] actor registered with the supervisor, so it
 //! counts against the capacity and is reaped when idle like a WebSocket session.
 
+use std::sync::Arc;
+
 use actix::{Actor, Addr, Recipient};
 use serde_json::{json, Value};
 
@@ -101,7 +103,7 @@ pub async fn start(
     let first = episode.reset_result();
     let session = McpSession::new(
         session_id.clone(),
-        services.clone(),
+        Arc::new(services.clone()),
         episode,
         activity.clone(),
         true,

@@ -51,7 +51,7 @@ async fn websocket(
         None => None,
         Some(id) => Some(mcp_sessions::find(&services, id).await?),
     };
-    socket::start(&req, stream, services.get_ref().clone(), attached)
+    socket::start(&req, stream, services.into_inner(), attached)
         // The handshake was refused (not a WebSocket request): actix's own 400.
         .or_else(|e| Ok(e.error_response()))
 }

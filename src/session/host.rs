@@ -26,7 +26,8 @@ use crate::reward::{Evidence, ScoreStep, Scored};
 
 /// An actor that owns one episode.
 pub trait EpisodeHost: Actor {
-    fn services(&self) -> &Services;
+    /// Shared by the sessions of a thread: a step holds it for its length.
+    fn services(&self) -> &Arc<Services>;
     /// The session's episode, if it has one. A step takes it out for the step's length and puts
     /// it back with the reply.
     fn episode_slot(&mut self) -> &mut Option<Episode>;

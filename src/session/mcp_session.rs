@@ -18,7 +18,7 @@ use crate::supervisor::messages::{ForceClose, Unregister};
 pub struct McpSession {
     id: String,
     span: tracing::Span,
-    services: Services,
+    services: Arc<Services>,
     /// Always there, except while a step has it (see [`host::hosted_step`]).
     episode: Option<Episode>,
     activity: Activity,
@@ -29,7 +29,7 @@ pub struct McpSession {
 impl McpSession {
     pub fn new(
         id: String,
-        services: Services,
+        services: Arc<Services>,
         episode: Episode,
         activity: Activity,
         registered: bool,
@@ -60,7 +60,7 @@ impl Actor for McpSession {
 }
 
 impl EpisodeHost for McpSession {
-    fn services(&self) -> &Services {
+    fn services(&self) -> &Arc<Services> {
         &self.services
     }
 

@@ -39,7 +39,7 @@ pub const MAX_FRAME_BYTES: usize = 2 * 1024 * 1024;
 pub fn start(
     req: &HttpRequest,
     stream: web::Payload,
-    services: Services,
+    services: Arc<Services>,
     attached: Option<Recipient<McpCall>>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let id = uuid::Uuid::new_v4().to_string();
@@ -70,7 +70,7 @@ pub struct WsSession {
     client: ClientShare,
     /// Every log line of the session carries its id.
     span: tracing::Span,
-    services: Services,
+    services: Arc<Services>,
     episode: Option<Episode>,
     activity: Activity,
     cancel: Arc<AtomicBool>,
@@ -162,7 +162,7 @@ impl Actor for WsSession {
 }
 
 impl EpisodeHost for WsSession {
-    fn services(&self) -> &Services {
+    fn services(&self) -> &Arc<Services> {
         &self.services
     }
 
