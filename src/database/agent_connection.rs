@@ -133,24 +133,29 @@ impl AgentConnection {
             self.reads.clear();
         }
         self.recorder.clear();
+        let (recorder, remembered) = (&self.recorder, &mut self.reads);
+        // Remembered as soon as it is prepared: a kept statement whose run then fails (a brief
+        // run's deadline, a runtime error) is kept all the same, and must come back with its reads.
+        let mut remember = || {
+            if recorder.prepared.load(Ordering::Relaxed) {
+                remembered.insert(sql.to_owned(), recorder.take_reads());
+            }
+        };
+        let kept: Option<&mut dyn FnMut()> = if keep { Some(&mut remember) } else { None };
         let result = query::run_statement(
             &self.conn,
             sql,
             limits,
             cancel,
             budget,
-            &self.recorder.refusal,
-            keep,
+            &recorder.refusal,
+            kept,
         )?;
-        let reads = if self.recorder.prepared.load(Ordering::Relaxed) {
-            let reads = self.recorder.take_reads();
-            if keep {
-                self.reads.insert(sql.to_owned(), reads.clone());
-            }
-            reads
-        } else {
-            // A kept statement; one prepared without a single authorizer call read nothing.
+        let reads = if keep {
+            // Prepared without a single authorizer call, a statement reads nothing.
             self.reads.get(sql).cloned().unwrap_or_default()
+        } else {
+            self.recorder.take_reads()
         };
         Ok(QueryOutput { result, reads })
     }
@@ -275,6 +280,24 @@ mod tests {
         );
         assert_eq!(run(&mut conn, &long).unwrap().reads, expected.reads);
         assert!(!conn.reads.contains_key(&long));
+    }
+
+    #[test]
+    fn a_statement_kept_by_a_run_that_failed_comes_back_with_its_reads() {
+        let mut conn = connection();
+        // Long enough to outrun a zero budget, short under the full deadline.
+        let sql = "SELECT max(s.age) FROM singer s, (WITH RECURSIVE n(i) AS \
+                   (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) SELECT i FROM n)";
+        let limits = QueryLimits::default();
+        let whole = run(&mut conn, sql).unwrap();
+        assert!(whole.reads.reads_column("singer", "age"));
+        // Its first kept run is interrupted: the statement is kept all the same.
+        assert!(conn
+            .run_briefly(sql, &limits, &Arc::default(), Duration::ZERO)
+            .is_none());
+        let again = run(&mut conn, sql).unwrap();
+        assert!(!conn.recorder.prepared.load(Ordering::Relaxed));
+        assert_eq!(again, whole);
     }
 
     #[test]

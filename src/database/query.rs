@@ -88,7 +88,7 @@ fn run_within(
         guard::authorize_recording(ctx, &slot, &log)
     }))
     .map_err(|e| QueryError::Unavailable(e.to_string()))?;
-    let result = run_statement(conn, sql, limits, cancel, budget, &refusal, false)?;
+    let result = run_statement(conn, sql, limits, cancel, budget, &refusal, None)?;
     // The statement is finalised, so the authorizer holds no other handle on the log.
     let reads = match reads.lock() {
         Ok(mut log) => std::mem::take(&mut *log),
@@ -98,8 +98,9 @@ fn run_within(
 }
 
 /// Runs `sql` on `conn`, whose authorizer leaves its refusals in `refusal`, until `budget` runs
-/// out or `cancel` is set. With `keep`, the statement is taken from (or put in) the
-/// connection's cache of prepared statements.
+/// out or `cancel` is set. With `kept`, the statement is taken from (or put in) the
+/// connection's cache of prepared statements, and `kept` is called once it is there, before it
+/// runs: a kept statement stays kept however its run ends.
 pub(super) fn run_statement(
     conn: &Connection,
     sql: &str,
@@ -107,7 +108,7 @@ pub(super) fn run_statement(
     cancel: &Arc<AtomicBool>,
     budget: Duration,
     refusal: &RefusalSlot,
-    keep: bool,
+    kept: Option<&mut dyn FnMut()>,
 ) -> Result<ResultSet, QueryError> {
     check_text(sql, limits)?;
     let deadline = Instant::now() + budget;
@@ -118,7 +119,7 @@ pub(super) fn run_statement(
     )
     .map_err(|e| QueryError::Unavailable(e.to_string()))?;
 
-    let outcome = collect(conn, sql, refusal, keep);
+    let outcome = collect(conn, sql, refusal, kept);
     // The handler captured this query's deadline; a later query must not inherit it.
     let _ = conn.progress_handler(0, None::<fn() -> bool>);
     outcome.map_err(|e| classify(e, sql, refusal, limits, cancel))
@@ -183,12 +184,15 @@ fn collect(
     conn: &Connection,
     sql: &str,
     refusal: &RefusalSlot,
-    keep: bool,
+    kept: Option<&mut dyn FnMut()>,
 ) -> Result<ResultSet, Failure> {
-    let mut stmt = if keep {
-        Prepared::Kept(conn.prepare_cached(sql)?)
-    } else {
-        Prepared::Fresh(conn.prepare(sql)?)
+    let mut stmt = match kept {
+        Some(kept) => {
+            let stmt = conn.prepare_cached(sql)?;
+            kept();
+            Prepared::Kept(stmt)
+        }
+        None => Prepared::Fresh(conn.prepare(sql)?),
     };
     // The authorizer already refused writes; this catches anything it does not see.
     if !stmt.readonly() {
