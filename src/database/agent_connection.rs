@@ -125,9 +125,9 @@ impl AgentConnection {
         cancel: &Arc<AtomicBool>,
         budget: Duration,
     ) -> Result<QueryOutput, QueryError> {
-        let keep = sql.len() <= MAX_CACHED_SQL_BYTES
-            && (self.reads.contains_key(sql) || self.seen_before(sql));
-        if keep && self.reads.len() >= REMEMBERED_READS && !self.reads.contains_key(sql) {
+        let known = self.reads.contains_key(sql);
+        let keep = sql.len() <= MAX_CACHED_SQL_BYTES && (known || self.seen_before(sql));
+        if keep && !known && self.reads.len() >= REMEMBERED_READS {
             // Forget statements and read sets together: a kept statement always has its reads.
             self.conn.flush_prepared_statement_cache();
             self.reads.clear();

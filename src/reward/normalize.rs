@@ -334,22 +334,12 @@ fn line_rows(lines: &[&str]) -> Reading {
     lines.iter().map(|line| vec![token(line)]).collect()
 }
 
-/// Every plausible reading of an unwrapped answer, the most natural first. Each reading is a
-/// faithful interpretation of the text, so an answer is right when any of them equals the gold.
+/// Every plausible reading of an unwrapped answer, the most natural first, each handed to
+/// `visit` as soon as it is made; a `Break` stops there. Each reading is a faithful
+/// interpretation of the text, so an answer is right when any of them equals the gold, and
+/// verification stops at the first that does: a right answer costs only the readings before it.
 /// For a one-row gold a flat list of values is also read as the cells of that row. A text that is
 /// exactly a thousands-grouped number (`989,201`) is that number only, never a list.
-pub fn readings(unwrapped: &str, shape: &GoldShape<'_>) -> Vec<Reading> {
-    let mut out = Vec::new();
-    let _ = for_each_reading(unwrapped, shape, &mut |reading| {
-        out.push(reading);
-        ControlFlow::Continue(())
-    });
-    out
-}
-
-/// The readings of [`readings`], in the same order, each handed to `visit` as soon as it is
-/// made; a `Break` stops there. Verification stops at the first reading that matches, so a right
-/// answer costs only the readings before it.
 pub fn for_each_reading(
     unwrapped: &str,
     shape: &GoldShape<'_>,
@@ -411,6 +401,16 @@ pub(crate) mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    /// Every reading [`for_each_reading`] makes, in order.
+    fn readings(unwrapped: &str, shape: &GoldShape<'_>) -> Vec<Reading> {
+        let mut out = Vec::new();
+        let _ = for_each_reading(unwrapped, shape, &mut |reading| {
+            out.push(reading);
+            ControlFlow::Continue(())
+        });
+        out
     }
 
     proptest::proptest! {
