@@ -19,6 +19,8 @@ use serde::{Deserialize, Serialize};
 use crate::protocol::action::SqlAction;
 use crate::protocol::observation::{EpisodeState, StepResult};
 
+mod in_place;
+
 /// How long a request waits for its reply by default: far above any step the server takes
 /// (a query's own time limit is seconds), short enough to notice a stalled server.
 pub const DEFAULT_REPLY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -145,6 +147,23 @@ impl EpisodeClient {
         }
     }
 
+    /// [`EpisodeClient::step`], reading the observation into `result` (the last one): its
+    /// strings and lists are refilled where they are, not allocated again.
+    pub async fn step_into(
+        &mut self,
+        action: &SqlAction,
+        result: &mut StepResult,
+    ) -> Result<(), ClientError> {
+        self.send("step", Some(action)).await?;
+        let timeout = self.reply_timeout;
+        actix_web::rt::time::timeout(
+            timeout,
+            self.next_frame(|text| in_place::read(text, result)),
+        )
+        .await
+        .map_err(|_| ClientError::Timeout(timeout))?
+    }
+
     /// Resets an environment of any type; only the reward and `done` are read.
     pub async fn reset_any<P: Serialize>(&mut self, params: &P) -> Result<AnyStep, ClientError> {
         self.send("reset", Some(params)).await?;
@@ -206,19 +225,23 @@ impl EpisodeClient {
     /// The next reply, answering pings while waiting; an error frame becomes `Server`.
     async fn receive<O: serde::de::DeserializeOwned>(&mut self) -> Result<Reply<O>, ClientError> {
         let timeout = self.reply_timeout;
-        let reply = actix_web::rt::time::timeout(timeout, self.next_text())
-            .await
-            .map_err(|_| ClientError::Timeout(timeout))??;
+        let reply = actix_web::rt::time::timeout(
+            timeout,
+            self.next_frame(|text| Ok(serde_json::from_str(text)?)),
+        )
+        .await
+        .map_err(|_| ClientError::Timeout(timeout))??;
         match reply {
-            Reply::Error(e) => Err(ClientError::Server {
-                code: e.code,
-                message: e.message,
-            }),
+            Reply::Error(e) => Err(e.into()),
             other => Ok(other),
         }
     }
 
-    async fn next_text<O: serde::de::DeserializeOwned>(&mut self) -> Result<Reply<O>, ClientError> {
+    /// Reads the next text frame with `read`, answering pings while waiting.
+    async fn next_frame<T>(
+        &mut self,
+        mut read: impl FnMut(&str) -> Result<T, ClientError>,
+    ) -> Result<T, ClientError> {
         loop {
             let frame = match self.framed.next().await {
                 None => return Err(ClientError::Closed(None)),
@@ -227,7 +250,7 @@ impl EpisodeClient {
             match frame {
                 // Checked as UTF-8 once, whole: reading from bytes checks every string again.
                 ws::Frame::Text(bytes) => match std::str::from_utf8(&bytes) {
-                    Ok(text) => return Ok(serde_json::from_str(text)?),
+                    Ok(text) => return read(text),
                     Err(_) => return Err(ClientError::UnexpectedFrame("non-UTF-8 text")),
                 },
                 ws::Frame::Ping(payload) => {
@@ -246,6 +269,15 @@ impl EpisodeClient {
                     return Err(ClientError::UnexpectedFrame("continuation"))
                 }
             }
+        }
+    }
+}
+
+impl From<ServerError> for ClientError {
+    fn from(e: ServerError) -> Self {
+        ClientError::Server {
+            code: e.code,
+            message: e.message,
         }
     }
 }

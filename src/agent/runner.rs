@@ -135,7 +135,7 @@ pub async fn play_from(
         }
         let action = policy.act(&result.observation, &ctx);
         let sent = Instant::now();
-        result = client.step(&action).await?;
+        client.step_into(&action, &mut result).await?;
         timed(Exchange::Step(action.action_type), sent.elapsed());
         let reward = result.reward.unwrap_or(0.0);
         record.steps += 1;

@@ -30,7 +30,7 @@ use std::time::Instant;
 use serde::Deserialize;
 
 use crate::database::connection::{self, open_read_only};
-use crate::database::{DatabasePool, Pools};
+use crate::database::{DatabasePool, OpenError, Pools};
 pub use error::CatalogError;
 use proof_cache::ProofCache;
 use questions::QuestionBank;
@@ -131,15 +131,12 @@ impl Catalog {
     /// holds one connection at a time, so `workers` connections per database is all that can
     /// ever be in use. It lives here, not in `database`, because the catalog is what knows the
     /// databases; `database` knows only pools.
-    pub fn open_pools(&self, workers: usize) -> Result<Pools, (String, r2d2::Error)> {
+    pub fn open_pools(&self, workers: usize) -> Result<Pools, (String, OpenError)> {
         let helpers = connection::pool_helpers();
         self.databases()
             .map(|db| {
-                connection::open_pool(&db.path, workers as u32, helpers.clone())
-                    .map(|pool| {
-                        let path = db.path.clone();
-                        (db.db_id.clone(), DatabasePool { pool, path })
-                    })
+                DatabasePool::open(&db.path, workers as u32, helpers.clone())
+                    .map(|pool| (db.db_id.clone(), pool))
                     .map_err(|e| (db.path.display().to_string(), e))
             })
             .collect()

@@ -48,9 +48,27 @@ pub struct Database {
     pub db_id: String,
     pub path: PathBuf,
     pub tables: Vec<Table>,
+    /// `schema_info`'s first line, `Tables: a, b, c`: every observation starts with it.
+    tables_line: String,
 }
 
 impl Database {
+    pub fn new(db_id: String, path: PathBuf, tables: Vec<Table>) -> Self {
+        let mut db = Database {
+            db_id,
+            path,
+            tables,
+            tables_line: String::new(),
+        };
+        db.tables_line = format!("Tables: {}", db.table_list());
+        db
+    }
+
+    /// `Tables: a, b, c`.
+    pub fn tables_line(&self) -> &str {
+        &self.tables_line
+    }
+
     /// Finds a table as an agent names it: case-insensitively (as SQLite does), ignoring one
     /// pair of quotes or brackets around the name.
     pub fn table_index(&self, name: &str) -> Option<usize> {
@@ -108,11 +126,7 @@ pub fn introspect(db_id: &str, path: &Path, conn: &Connection) -> Result<Databas
         .iter()
         .map(|name| read_table(conn, name).map_err(fail))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Database {
-        db_id: db_id.to_owned(),
-        path: path.to_owned(),
-        tables,
-    })
+    Ok(Database::new(db_id.to_owned(), path.to_owned(), tables))
 }
 
 fn read_table(conn: &Connection, name: &str) -> rusqlite::Result<Table> {

@@ -67,10 +67,10 @@ impl Databases {
             return Some(Err(QueryError::UnknownDatabase(msg.db_id.to_string())));
         };
         let mut conn = db.pool.try_get()?;
-        let outcome = if db.path.is_file() {
-            conn.run_briefly(&msg.sql, &self.limits, &msg.cancel, INLINE_BUDGET)?
-        } else {
+        let outcome = if db.file_gone() {
             Err(QueryError::FileMissing(msg.db_id.to_string()))
+        } else {
+            conn.run_briefly(&msg.sql, &self.limits, &msg.cancel, INLINE_BUDGET)?
         };
         super::record(&self.metrics, &msg.db_id, &outcome);
         Some(outcome)

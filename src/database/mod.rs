@@ -14,11 +14,14 @@ pub mod render;
 pub mod value;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use actix::{Actor, Handler, Message, SyncArbiter, SyncContext};
+use scheduled_thread_pool::ScheduledThreadPool;
 
 use crate::metrics::Metrics;
 use connection::Pool;
@@ -31,11 +34,40 @@ pub use dispatch::Databases;
 /// One pool of agent connections per database id.
 pub type Pools = HashMap<String, DatabasePool>;
 
-/// A database's pool and the file it reads, which is checked before each query: an open
-/// connection would go on reading a deleted file, and the agent should hear it is gone.
+/// A database's pool and the file it serves, held open so that each query can ask whether the
+/// file is still there: an open connection would go on reading a deleted file, and the agent
+/// should hear it is gone.
 pub struct DatabasePool {
     pub pool: Pool,
-    pub path: PathBuf,
+    file: File,
+}
+
+/// Why a database's pool could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    File(#[from] std::io::Error),
+    #[error(transparent)]
+    Pool(#[from] r2d2::Error),
+}
+
+impl DatabasePool {
+    /// Opens the file and a pool of at most `max_size` agent connections to it.
+    pub fn open(
+        path: &Path,
+        max_size: u32,
+        helpers: Arc<ScheduledThreadPool>,
+    ) -> Result<Self, OpenError> {
+        let file = File::open(path)?;
+        let pool = connection::open_pool(path, max_size, helpers)?;
+        Ok(DatabasePool { pool, file })
+    }
+
+    /// Whether the file has been deleted (or replaced) since it was opened. Asked of the open
+    /// handle, not the path: a query pays no path lookup, and its connections read that file.
+    pub fn file_gone(&self) -> bool {
+        self.file.metadata().map_or(true, |m| m.nlink() == 0)
+    }
 }
 
 /// A synchronous worker running agent queries.
@@ -86,7 +118,7 @@ impl DatabaseWorker {
             .pools
             .get(&*msg.db_id)
             .ok_or_else(|| QueryError::UnknownDatabase(msg.db_id.to_string()))?;
-        if !db.path.is_file() {
+        if db.file_gone() {
             return Err(QueryError::FileMissing(msg.db_id.to_string()));
         }
         // The pooled connection goes back to the pool when dropped, whatever the query did.

@@ -3,6 +3,7 @@
 //! ([`Ledger`]). Sessions drive it in two halves: [`Episode::begin`] decides what a step needs,
 //! the `finish_*` methods turn the outcome into the observation.
 
+use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -172,12 +173,12 @@ impl Episode {
             return Begin::Reply(Box::new(self.reply(String::new(), Some(error), owed)));
         }
         self.step_count += 1;
-        let argument = action.argument.trim().to_owned();
-        let repeated = !self.taken.insert((action.action_type, argument.clone()));
-        self.remember(action.action_type, &argument);
+        let argument = action.argument.trim();
+        let repeated = !self.taken.insert((action.action_type, argument.to_owned()));
+        self.remember(action.action_type, argument);
         match action.action_type {
             ActionType::Describe | ActionType::Sample => {
-                let (result, error) = self.explore(action.action_type, &argument);
+                let (result, error) = self.explore(action.action_type, argument);
                 let facts = ExploreFacts {
                     executed_ok: error.is_none(),
                     repeated,
@@ -302,12 +303,22 @@ impl Episode {
         if self.history.len() == HISTORY_SHOWN {
             self.history.pop_front();
         }
-        self.history
-            .push_back(format!("{} {}", kind.as_str(), shown(argument)));
+        let argument = shown(argument);
+        let mut line = String::with_capacity(kind.as_str().len() + 1 + argument.len());
+        line.push_str(kind.as_str());
+        line.push(' ');
+        line.push_str(&argument);
+        self.history.push_back(line);
     }
 
     fn schema_info(&self) -> String {
-        let mut info = format!("Tables: {}", self.db.table_list());
+        let summaries: usize = self
+            .described
+            .iter()
+            .map(|&i| self.db.tables[i].summary.len() + 1)
+            .sum();
+        let mut info = String::with_capacity(self.db.tables_line().len() + summaries);
+        info.push_str(self.db.tables_line());
         for &i in &self.described {
             info.push('\n');
             info.push_str(&self.db.tables[i].summary);
@@ -340,12 +351,15 @@ impl Episode {
 
 /// An agent's argument as echoed back (history, errors): at most [`HISTORY_ARGUMENT_CHARS`]
 /// characters, so a huge argument does not come back in every observation.
-fn shown(argument: &str) -> String {
-    let mut shown: String = argument.chars().take(HISTORY_ARGUMENT_CHARS).collect();
-    if argument.chars().nth(HISTORY_ARGUMENT_CHARS).is_some() {
-        shown.push('…');
+fn shown(argument: &str) -> Cow<'_, str> {
+    // No more bytes than the limit means no more characters: most arguments are short.
+    if argument.len() <= HISTORY_ARGUMENT_CHARS {
+        return Cow::Borrowed(argument);
     }
-    shown
+    match argument.char_indices().nth(HISTORY_ARGUMENT_CHARS) {
+        Some((cut, _)) => Cow::Owned(format!("{}…", &argument[..cut])),
+        None => Cow::Borrowed(argument),
+    }
 }
 
 #[cfg(test)]
@@ -382,11 +396,11 @@ mod tests {
             "split": "eval",
         }))
         .unwrap();
-        let db = Database {
-            db_id: "concert_singer".into(),
-            path: PathBuf::from("unused.sqlite"),
-            tables: vec![table("singer"), table("concert")],
-        };
+        let db = Database::new(
+            "concert_singer".into(),
+            PathBuf::from("unused.sqlite"),
+            vec![table("singer"), table("concert")],
+        );
         Episode::new(
             "e1".into(),
             Arc::new(question),

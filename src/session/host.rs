@@ -3,6 +3,7 @@
 //! reward actors only answer its messages; a session actor runs it through [`hosted_step`],
 //! which holds the session for the step (so the steps of one session never interleave).
 
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -108,7 +109,7 @@ pub async fn step(
 pub fn hosted_step<A: EpisodeHost>(
     act: &mut A,
     action: SqlAction,
-    span: tracing::Span,
+    span: Rc<tracing::Span>,
 ) -> StepFuture<A> {
     let Some(mut episode) = act.episode_slot().take() else {
         return Box::pin(fut::ready(Err(no_episode())));

@@ -1,6 +1,7 @@
 //! An MCP session over HTTP: an actor owning one episode, reached through the supervisor by its
 //! session id.
 
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ use crate::supervisor::messages::{ForceClose, Unregister};
 
 pub struct McpSession {
     id: String,
-    span: tracing::Span,
+    span: Rc<tracing::Span>,
     services: Arc<Services>,
     /// Always there, except while a step has it (see [`host::hosted_step`]).
     episode: Option<Episode>,
@@ -35,7 +36,7 @@ impl McpSession {
         registered: bool,
     ) -> Self {
         McpSession {
-            span: tracing::info_span!("session", id = %id, transport = "mcp"),
+            span: Rc::new(tracing::info_span!("session", id = %id, transport = "mcp")),
             id,
             services,
             episode: Some(episode),

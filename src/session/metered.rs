@@ -26,19 +26,25 @@ pub async fn step(
     span: &tracing::Span,
 ) -> Result<StepResult, ErrorBody> {
     let kind = action.action_type;
-    span.in_scope(|| {
-        tracing::trace!(action = kind.as_str(), argument = %action.argument, "step");
-    });
+    // Events name their span rather than entering it: a disabled level then costs nothing.
+    tracing::trace!(parent: span, action = kind.as_str(), argument = %action.argument, "step");
     let was_done = episode.is_done();
     let started = Instant::now();
     let _in_flight = services.metrics.step_begun();
     let reply = host::step(services, episode, action, cancel).await;
-    let _entered = span.enter();
-    record(&services.metrics, kind, was_done, started.elapsed(), &reply);
+    record(
+        span,
+        &services.metrics,
+        kind,
+        was_done,
+        started.elapsed(),
+        &reply,
+    );
     reply
 }
 
 fn record(
+    span: &tracing::Span,
     metrics: &Metrics,
     kind: ActionType,
     was_done: bool,
@@ -49,7 +55,7 @@ fn record(
     let result = match reply {
         Ok(result) => result,
         Err(body) => {
-            tracing::debug!(action = kind.as_str(), code = ?body.code, "step refused");
+            tracing::debug!(parent: span, action = kind.as_str(), code = ?body.code, "step refused");
             return;
         }
     };
@@ -64,12 +70,14 @@ fn record(
         };
         metrics.episode_finished(outcome);
         tracing::debug!(
+            parent: span,
             ?outcome,
             steps = result.observation.step_count,
             "episode finished"
         );
     }
     tracing::debug!(
+        parent: span,
         action = kind.as_str(),
         ms = elapsed.as_millis() as u64,
         failed,

@@ -2,6 +2,7 @@
 //! about `actix-web-actors`; it turns frames into [`ClientMessage`]s and replies into frames, keeps
 //! the connection alive with pings, and registers with the supervisor for its whole life.
 
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -46,7 +47,7 @@ pub fn start(
     let (payload, watcher) = watch::watch(stream);
     let session = WsSession {
         watcher,
-        span: tracing::info_span!("session", id = %id, transport = "ws"),
+        span: Rc::new(tracing::info_span!("session", id = %id, transport = "ws")),
         id,
         client: ClientShare::of(req),
         services,
@@ -68,8 +69,9 @@ pub struct WsSession {
     id: String,
     /// Whose session share and message rate this connection counts against.
     client: ClientShare,
-    /// Every log line of the session carries its id.
-    span: tracing::Span,
+    /// Every log line of the session carries its id. Shared by a count, not the subscriber's:
+    /// each frame enters it, and a step holds it.
+    span: Rc<tracing::Span>,
     services: Arc<Services>,
     episode: Option<Episode>,
     activity: Activity,
@@ -97,7 +99,8 @@ impl Actor for WsSession {
     type Context = Ctx;
 
     fn started(&mut self, ctx: &mut Ctx) {
-        let _entered = self.span.clone().entered();
+        let span = self.span.clone();
+        let _entered = span.enter();
         let register = Register {
             id: self.id.clone(),
             kind: SessionKind::WebSocket,
@@ -312,7 +315,8 @@ fn observation_or_error(reply: Result<StepResult, ErrorBody>) -> ServerMessage {
 
 impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
     fn handle(&mut self, frame: Result<ws::Message, ws::ProtocolError>, ctx: &mut Ctx) {
-        let _entered = self.span.clone().entered();
+        let span = self.span.clone();
+        let _entered = span.enter();
         self.liveness.heard();
         match frame {
             Ok(ws::Message::Text(text)) => {

@@ -22,7 +22,10 @@ pub enum StartupError {
         source: CatalogError,
     },
     #[error("{path}: cannot open connection pool: {source}; check that the file is readable")]
-    Pool { path: String, source: r2d2::Error },
+    Pool {
+        path: String,
+        source: crate::database::OpenError,
+    },
     #[error("cannot listen on {address}: {source}; {}", bind_fix(.source))]
     Bind {
         address: String,
