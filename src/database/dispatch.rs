@@ -46,6 +46,19 @@ impl Databases {
         }
     }
 
+    /// The databases whose file was removed (or replaced) since the server opened it, sorted:
+    /// their QUERYs fail as [`QueryError::FileMissing`].
+    pub fn unavailable(&self) -> Vec<&str> {
+        let mut gone: Vec<&str> = self
+            .pools
+            .iter()
+            .filter(|(_, db)| db.file_gone())
+            .map(|(id, _)| id.as_str())
+            .collect();
+        gone.sort_unstable();
+        gone
+    }
+
     /// Runs `query`: here if it is short and a connection is idle, else on a worker thread.
     pub async fn run(&self, query: RunQuery) -> Result<QueryOutput, QueryError> {
         if let Some(outcome) = self.run_here(&query) {

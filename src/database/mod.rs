@@ -141,3 +141,44 @@ pub fn start(pools: Pools, limits: QueryLimits, workers: usize, metrics: Metrics
     });
     Databases::new(pools, limits, addr, metrics)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool_of(path: &Path) -> DatabasePool {
+        rusqlite::Connection::open(path)
+            .and_then(|c| c.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);"))
+            .unwrap();
+        DatabasePool::open(path, 1, connection::pool_helpers()).unwrap()
+    }
+
+    #[test]
+    fn a_file_is_gone_once_removed_or_replaced_and_not_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.sqlite");
+        let removed = pool_of(&path);
+        assert!(!removed.file_gone());
+        std::fs::remove_file(&path).unwrap();
+        assert!(removed.file_gone());
+
+        let replaced = pool_of(&path);
+        let other = dir.path().join("b.sqlite");
+        std::fs::copy(&path, &other).unwrap();
+        assert!(!replaced.file_gone());
+        // The connections read the file they opened, not the one now at the path.
+        std::fs::rename(&other, &path).unwrap();
+        assert!(replaced.file_gone());
+    }
+
+    #[test]
+    fn a_missing_file_is_refused_when_the_pool_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = DatabasePool::open(
+            &dir.path().join("none.sqlite"),
+            1,
+            connection::pool_helpers(),
+        );
+        assert!(matches!(missing, Err(OpenError::File(_))));
+    }
+}

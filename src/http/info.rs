@@ -14,11 +14,8 @@ use crate::supervisor::messages::GetStats;
 pub async fn health(services: web::Data<Services>) -> HttpResponse {
     let stats = services.supervisor.send(GetStats).await.unwrap_or_default();
     let catalog = &services.catalog;
-    let missing: Vec<&str> = catalog
-        .databases()
-        .filter(|db| !db.path.is_file())
-        .map(|db| db.db_id.as_str())
-        .collect();
+    // The same check a QUERY makes, so health and queries never disagree.
+    let missing = services.db.unavailable();
     let status = if missing.is_empty() {
         "healthy"
     } else {

@@ -2,6 +2,7 @@
 //! are compared, the hashable key of a cell, and how a free-text ANSWER is unwrapped and read as
 //! the rows it may denote.
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 
 use crate::database::value::Cell;
@@ -348,11 +349,13 @@ pub fn for_each_reading(
     // A sentence-final period ("The answer is Paris.") is a wrapping too; the text is also read
     // with it in case the value itself ends with one ("Inc.").
     let stripped = unwrapped.strip_suffix('.').map(str::trim_end);
-    let plain = strip_numbering(unwrapped);
-    let variants = std::iter::once(unwrapped)
-        .chain(stripped)
-        .chain(plain.as_deref());
+    // Without its numbering only if the text as it is was not right.
+    let plain = std::iter::once_with(|| strip_numbering(unwrapped).map(Cow::Owned)).flatten();
+    let variants = std::iter::once(Cow::Borrowed(unwrapped))
+        .chain(stripped.map(Cow::Borrowed))
+        .chain(plain);
     for text in variants {
+        let text = text.as_ref();
         if is_grouped_number(text) {
             visit(vec![vec![token(text)]])?;
             continue;
