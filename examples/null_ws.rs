@@ -63,8 +63,8 @@ async fn main() -> std::io::Result<()> {
             .app_data(reply.clone())
             .route("/ws", web::get().to(socket))
     })
-        .workers(2)
-        .bind(("127.0.0.1", port))?
-        .run()
-        .await
+    .workers(2)
+    .bind(("127.0.0.1", port))?
+    .run()
+    .await
 }
